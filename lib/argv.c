@@ -1,0 +1,3 @@
+/* argv.c - placeholder */
+#include <config.h>
+#include "internal.h"

@@ -1,0 +1,434 @@
+/*
+ * cancelrun.h - the public interface of libcancelrun.
+ *
+ * libcancelrun runs commands inside a cancellation tree: the process-level
+ * twin of .NET's CancellationTokenSource / CancellationToken and Go's
+ * context.  A source can be cancelled once, with a cause; the first cause
+ * sticks, and cancelling a source cancels every source below it.  A token
+ * is the observe-only view of a source.  Deadlines run on a libev loop.
+ *
+ * The library never prints and never exits.  Functions that can fail return
+ * 0 (or a documented non-negative value) on success and a negative errno
+ * value on failure; a call that fails never invokes its callback.
+ *
+ * Each prototype says which thread may call it:
+ *   Any thread.        safe to call from any thread, concurrently.
+ *   Loop thread only.  only from the thread that runs the source tree's loop.
+ *   Async-signal-safe. also from a signal handler.
+ */
+#ifndef CANCELRUN_H
+#define CANCELRUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ev_loop;
+
+#define CR_VERSION_MAJOR 0
+#define CR_VERSION_MINOR 1
+#define CR_VERSION_PATCH 0
+
+/* Returns the library's version as a static string ("0.1.0").  Any thread. */
+const char *cr_version(void);
+
+/*
+ * Durations.
+ *
+ * A duration is a non-negative decimal number with an optional unit, or a
+ * sequence of such terms: "250ms", "1.5s", "30s", "2m", "1h30m", "1d",
+ * "10" (a bare number is seconds).  Units: ms, s, m, h, d.  "0" is a valid
+ * duration of zero seconds; what zero means (usually "no deadline") is the
+ * caller's business.  Leading and trailing blanks are an error, as are an
+ * empty string, a sign, an unknown unit, a repeated unit ("1s2s"), units
+ * out of order ("30s1m"), a number without a unit after another term
+ * ("1m30"), junk, NaN and infinities, and values above CR_DURATION_MAX.
+ */
+#define CR_DURATION_MAX (100.0 * 365 * 86400) /* 100 years, in seconds */
+
+/* Parses S into *SECS.  Returns 0, -EINVAL (malformed) or -ERANGE (too
+ * large).  *SECS is left untouched on failure.  Any thread. */
+int cr_duration_parse(const char *s, double *secs);
+
+/* Writes SECS in the shortest exact form the parser reads back ("1.5s",
+ * "2m", "1h30m", "250ms", "0s"; INFINITY as "none") into BUF of LEN bytes,
+ * always NUL-terminated.  Returns the length it needed, like snprintf.
+ * Any thread. */
+int cr_duration_format(double secs, char *buf, size_t len);
+
+/*
+ * Signals.
+ */
+
+/* Parses a signal given as a name or number: "TERM", "SIGTERM", "term",
+ * "sigterm", "15", "RTMIN+2", "SIGRTMAX-1".  Returns the signal number (>= 1)
+ * or -EINVAL.  0 is not a signal and is refused.  Any thread. */
+int cr_signal_parse(const char *s);
+
+/* Returns the short upper-case name of SIGNO without the "SIG" prefix
+ * ("TERM", "RTMIN+2"), or NULL if SIGNO is not a signal.  The string is
+ * static.  Any thread. */
+const char *cr_signal_name(int signo);
+
+/*
+ * Termination sequences (stop ladders).
+ *
+ * A sequence is a list of signals with a wait after each: "send INT, wait
+ * 5s, send TERM, wait 5s, send KILL".  Written as "INT,5s,TERM,5s,KILL".
+ * A job's stop is finished as soon as its process tree is empty, whichever
+ * step it is at.
+ */
+#define CR_TERM_SEQ_MAX 16
+
+struct cr_term_step {
+	int signo;   /* signal to send */
+	double wait; /* seconds to wait before the next step; INFINITY after
+	                the last step */
+};
+
+struct cr_term_seq {
+	unsigned n; /* number of steps, 1..CR_TERM_SEQ_MAX */
+	struct cr_term_step step[CR_TERM_SEQ_MAX];
+};
+
+/* Parses "SIG[,DUR,SIG]..." into *SEQ.  It must start and end with a
+ * signal and alternate signals with durations; nothing may follow KILL.
+ * Returns 0 or -EINVAL (also for more than CR_TERM_SEQ_MAX signals).
+ * *SEQ is left untouched on failure.  Any thread. */
+int cr_term_seq_parse(const char *s, struct cr_term_seq *seq);
+
+/* Sets *SEQ to "SIGNO, GRACE, KILL", or just SIGNO if GRACE is INFINITY or
+ * SIGNO is KILL.  Any thread. */
+void cr_term_seq_simple(struct cr_term_seq *seq, int signo, double grace);
+
+/* Appends ", GRACE, KILL" to *SEQ unless it already ends with KILL or GRACE
+ * is INFINITY, so that nothing survives a stop.  Returns 0, or -E2BIG when
+ * the sequence is full.  Any thread. */
+int cr_term_seq_finish(struct cr_term_seq *seq, double grace);
+
+/* Writes *SEQ as "INT,5s,TERM,5s,KILL" into BUF; like cr_duration_format.
+ * Any thread. */
+int cr_term_seq_format(const struct cr_term_seq *seq, char *buf, size_t len);
+
+/*
+ * Causes.
+ *
+ * Every cancellation records why it happened.  A source cancelled because
+ * its parent was inherits the parent's cause unchanged, so a job stopped by
+ * a group's deadline reports "timeout" with the group as origin.
+ */
+#define CR_NAME_MAX 128
+
+enum cr_cause_kind {
+	CR_CAUSE_NONE = 0,       /* not cancelled */
+	CR_CAUSE_USER,           /* cancelled by a program, no reason given */
+	CR_CAUSE_TIMEOUT,        /* a deadline expired; origin: whose */
+	CR_CAUSE_IDLE_TIMEOUT,   /* no output for too long; origin: whose */
+	CR_CAUSE_SIGNAL,         /* cancelrun received signo */
+	CR_CAUSE_PARENT,         /* the parent was cancelled (no other cause) */
+	CR_CAUSE_SIBLING_FAILED, /* origin: the job that failed */
+	CR_CAUSE_RACE_WON,       /* origin: the job that won */
+};
+
+struct cr_cause {
+	enum cr_cause_kind kind;
+	int signo;                /* CR_CAUSE_SIGNAL: the signal */
+	char origin[CR_NAME_MAX]; /* source or job name, or "" */
+};
+
+/* Fills *CAUSE with KIND, SIGNO and ORIGIN (NULL for ""; truncated to fit).
+ * Any thread. */
+void cr_cause_set(struct cr_cause *cause, enum cr_cause_kind kind, int signo,
+    const char *origin);
+
+/* Writes the cause's report form into BUF: "timeout", "idle-timeout",
+ * "signal:INT", "parent", "sibling-failed:NAME", "race-won:NAME", "user",
+ * or "" for CR_CAUSE_NONE.  Like snprintf.  Any thread. */
+int cr_cause_format(const struct cr_cause *cause, char *buf, size_t len);
+
+/*
+ * Sources and tokens.
+ *
+ * Sources form a tree.  The root is created with the libev loop that runs
+ * its deadlines (or NULL for a tree without deadlines); every source below
+ * it shares that loop.  Sources are reference-counted: a child holds a
+ * reference on its parent, so a parent outlives its children.
+ *
+ * Cancelling a source marks it and every not yet cancelled source below it
+ * as cancelled with the same cause, then runs the registered callbacks of
+ * each, the source's own first, each source's callbacks last-registered
+ * first, synchronously on the cancelling thread (callbacks registered with
+ * CR_REG_LOOP run on the loop thread instead, see below).  No lock is held
+ * while a callback runs, so a callback may cancel, register and remove.
+ */
+struct cr_source;
+struct cr_token;
+
+/* Creates a source.  With PARENT NULL it is a root running deadlines on
+ * LOOP (may be NULL: cr_source_cancel_after then fails with -ENOTSUP);
+ * with a PARENT, LOOP must be NULL or the parent's.  A child of a cancelled
+ * parent starts cancelled with the parent's cause.  NAME (may be NULL) is
+ * copied and is used as the origin of its timeout causes.  Returns the
+ * source with one reference owned by the caller, or NULL with errno set
+ * (ENOMEM, EINVAL).  A root with a loop must be created on the loop thread;
+ * other sources: any thread. */
+struct cr_source *cr_source_new(struct ev_loop *loop, struct cr_source *parent,
+    const char *name);
+
+/* Takes another reference.  Returns SRC.  Any thread. */
+struct cr_source *cr_source_ref(struct cr_source *src);
+
+/* Drops a reference; the last one frees the source and detaches it from
+ * its parent (dropping the parent's reference).  Registrations still linked
+ * to it must have been removed.  NULL is a no-op.  The last reference of a
+ * source that has a deadline, and of a root with a loop, must be dropped on
+ * the loop thread; otherwise any thread. */
+void cr_source_free(struct cr_source *src);
+
+/* The source's name ("" if none).  Valid while the source lives.
+ * Any thread. */
+const char *cr_source_name(const struct cr_source *src);
+
+/* Cancels SRC and everything below it with CAUSE (NULL means
+ * CR_CAUSE_USER).  Idempotent: returns 1 if this call cancelled SRC, 0 if it
+ * was already cancelled (the first cause stays).  Wakes the loop when called
+ * off the loop thread.  Any thread. */
+int cr_source_cancel(struct cr_source *src, const struct cr_cause *cause);
+
+/* Schedules cancellation with cause CR_CAUSE_TIMEOUT (origin: SRC's name)
+ * SECS seconds from now, replacing any earlier deadline of SRC.  SECS 0
+ * cancels at once; SECS INFINITY removes SRC's own deadline.  Has no effect
+ * on a cancelled source.  Returns 0, -EINVAL (negative or NaN), or -ENOTSUP
+ * (the tree has no loop).  Any thread (off the loop thread the timer is
+ * armed by the loop thread, which is woken). */
+int cr_source_cancel_after(struct cr_source *src, double secs);
+
+/* The source's observe-only token, valid while the source lives.
+ * Any thread. */
+struct cr_token *cr_source_token(struct cr_source *src);
+
+/* True once the token's source is cancelled.  Any thread. */
+bool cr_token_cancelled(const struct cr_token *tok);
+
+/* Returns 0, or -ECANCELED if cancelled (ThrowIfCancellationRequested).
+ * Any thread. */
+int cr_token_check(const struct cr_token *tok);
+
+/* Copies the cause into *CAUSE (kind CR_CAUSE_NONE if not cancelled).
+ * Any thread. */
+void cr_token_cause(const struct cr_token *tok, struct cr_cause *cause);
+
+/* The effective deadline: the earliest own deadline of the source and its
+ * ancestors, as a CLOCK_MONOTONIC time in seconds (see cr_now), or INFINITY
+ * if there is none.  Any thread. */
+double cr_token_deadline(const struct cr_token *tok);
+
+/* CLOCK_MONOTONIC now, in seconds.  Async-signal-safe. */
+double cr_now(void);
+
+/* Callback run once when the token is cancelled.  ARG is the registration's
+ * argument; CAUSE is the source's cause, valid during the call. */
+typedef void cr_cancel_cb(void *arg, const struct cr_cause *cause);
+
+/* A registration lives in caller memory, like a libev watcher.  Its fields
+ * are private.  It must not be moved or freed while linked: remove it
+ * first, or let its callback run. */
+struct cr_registration {
+	struct cr_registration *prev, *next; /* private */
+	struct cr_source *src;               /* private */
+	cr_cancel_cb *cb;                    /* private */
+	void *arg;                           /* private */
+	int flags;                           /* private */
+	int state;                           /* private */
+};
+
+/* Run the callback on the loop thread: at once if the cancel happens on the
+ * loop thread, otherwise from the loop after it has been woken.  Use it for
+ * callbacks that touch libev watchers. */
+#define CR_REG_LOOP 0x1
+
+/* Registers CB(ARG, cause) to run when TOK is cancelled.  If TOK is already
+ * cancelled, CB runs at once on the calling thread (CR_REG_LOOP: on the loop
+ * thread, at once only if this is it) and the registration is left
+ * unlinked.  Returns 0, or -EINVAL (CR_REG_LOOP on a tree without a loop).
+ * Any thread. */
+int cr_token_register(struct cr_token *tok, struct cr_registration *reg,
+    int flags, cr_cancel_cb *cb, void *arg);
+
+/* Unlinks REG so that its callback will not run.  If the callback is running
+ * on another thread, waits until it has returned; called from inside the
+ * callback itself it returns at once.  Returns 1 if the callback had not
+ * started and never will, 0 otherwise.  Removing a registration that is not
+ * linked (already run, or never registered after zeroing) returns 0.
+ * The registration's memory may be reused once it returns.  Any thread. */
+int cr_registration_remove(struct cr_registration *reg);
+
+
+/*
+ * Plans.
+ *
+ * A plan is the validated tree of groups and jobs, pure data: the root
+ * (the [cancelrun] section, or the single command's options), groups and
+ * jobs, each with its effective settings already inherited.  It is built
+ * from options or from a job file and then run by the supervisor.
+ */
+enum cr_mode {
+	CR_MODE_FAIL_FAST = 0, /* a job's failure cancels its siblings */
+	CR_MODE_SUPERVISE,     /* failures are recorded, siblings run on */
+	CR_MODE_RACE,          /* the first success cancels the others */
+};
+
+enum cr_node_kind {
+	CR_NODE_ROOT = 0,
+	CR_NODE_GROUP,
+	CR_NODE_JOB,
+};
+
+struct cr_node {
+	enum cr_node_kind kind;
+	char *name;                 /* "" for the root */
+	struct cr_node *parent;     /* NULL for the root */
+	struct cr_node *children;   /* first child, in file order */
+	struct cr_node *next;       /* next sibling */
+	double timeout;             /* own deadline in seconds from the start
+	                               (timeout / cancel-after), INFINITY none */
+	double grace;               /* effective grace, INFINITY: never KILL */
+	struct cr_term_seq stop;    /* effective stop sequence, finished with
+	                               cr_term_seq_finish(grace) */
+	enum cr_mode mode;          /* groups and the root */
+	/* Jobs only: */
+	char **argv;                /* NULL-terminated, argv[0] non-empty */
+	char *cwd;                  /* NULL: cancelrun's */
+	char **env;                 /* NAME=value to add, NULL-terminated */
+	int *success_codes;         /* exit statuses that count as success */
+	size_t n_success_codes;     /* 0 means just 0 */
+	/* Where it was defined, for messages: */
+	const char *file;           /* NULL for the command line */
+	int line;
+	size_t index;               /* position in cr_plan.jobs (jobs only) */
+};
+
+struct cr_plan {
+	struct cr_node *root;
+	struct cr_node **jobs;      /* every job, in file order */
+	size_t n_jobs;
+	size_t n_nodes;
+	unsigned max_parallel;      /* 0: no limit */
+	struct cr_plan_arena *arena; /* private: owns every string and node */
+};
+
+/* Where a bad plan or job file went wrong. */
+struct cr_error {
+	char file[256];             /* "" if not from a file */
+	int line;                   /* 0 if not known */
+	char msg[512];
+};
+
+/* Creates an empty plan whose root has: no timeout, TERM, grace 10s,
+ * fail-fast.  Returns 0 or -ENOMEM; *PLAN is owned by the caller
+ * (cr_plan_free).  Any thread. */
+int cr_plan_new(struct cr_plan **plan);
+
+/* Adds a job NAME below PARENT (a group or the root) running ARGV (copied),
+ * with the parent's stop settings and no timeout of its own.  Returns the
+ * node (owned by the plan) or NULL with errno ENOMEM.  Any thread. */
+struct cr_node *cr_plan_add_job(struct cr_plan *plan, struct cr_node *parent,
+    const char *name, char *const *argv);
+
+/* Frees the plan and everything in it.  NULL is a no-op.  Any thread. */
+void cr_plan_free(struct cr_plan *plan);
+
+/* Reads the INI job file PATH into a plan.  Returns 0 with *PLAN owned by
+ * the caller, or a negative errno value with *ERR filled (file, line and a
+ * one-line message without a trailing newline) and *PLAN NULL.  -EINVAL
+ * means the file is wrong; other values come from reading it.
+ * Any thread. */
+int cr_jobfile_load(const char *path, struct cr_plan **plan,
+    struct cr_error *err);
+
+/* Splits a command line into words like systemd's ExecStart=: blanks
+ * separate words; double and single quotes group; backslash escapes in
+ * and out of double quotes (\\ \" \' \n \t \a \b \f \r \v \s and \NEWLINE
+ * are understood); no shell expansions.  Returns 0 with *ARGV a
+ * NULL-terminated malloc'd array of malloc'd strings (free with
+ * cr_argv_free), or -EINVAL (empty, unbalanced quote, trailing backslash)
+ * with *WHY a static message.  Any thread. */
+int cr_argv_split(const char *line, char ***argv, const char **why);
+
+/* Frees an array from cr_argv_split.  NULL is a no-op.  Any thread. */
+void cr_argv_free(char **argv);
+
+
+/*
+ * Running a plan.
+ *
+ * cr_run() supervises a plan on libev's default loop until every job has
+ * finished and nothing of any job's process tree is left.  It links the
+ * root to SIGINT, SIGTERM and SIGHUP for the duration of the call.
+ */
+enum cr_leftover {
+	CR_LEFTOVER_KILL = 0,  /* stop what a finished job left running */
+	CR_LEFTOVER_WAIT,      /* wait for it, within the job's deadline */
+	CR_LEFTOVER_LEAVE,     /* leave it running, detached */
+};
+
+enum cr_job_state {
+	CR_JOB_PENDING = 0,
+	CR_JOB_RUNNING,
+	CR_JOB_SUCCEEDED,
+	CR_JOB_FAILED,         /* ended by itself with a failure status */
+	CR_JOB_CANCELLED,      /* stopped by cancelrun; see cause */
+	CR_JOB_SKIPPED,        /* never started: already cancelled */
+};
+
+/* One line of -v output, without a newline.  Loop thread. */
+typedef void cr_log_cb(void *arg, const char *line);
+
+struct cr_run_opts {
+	enum cr_leftover leftover;
+	bool foreground;        /* jobs stay in cancelrun's process group */
+	bool forward_signal;    /* a received INT/TERM/HUP is sent on as
+	                           itself instead of the stop sequence
+	                           (timeout(1) behaviour) */
+	bool prefix_output;     /* prefix each output line with the job name */
+	cr_log_cb *log;         /* may be NULL */
+	void *log_arg;
+};
+
+#define CR_SENT_MAX 32
+
+struct cr_job_result {
+	enum cr_job_state state;
+	struct cr_cause cause;  /* CR_CAUSE_NONE unless cancelled/skipped */
+	pid_t pid;              /* 0 if never started */
+	int exit_code;          /* -1 unless it exited */
+	int term_signal;        /* 0 unless it died of a signal */
+	int spawn_errno;        /* errno of a failed start (ENOENT, EACCES) */
+	int sent[CR_SENT_MAX];  /* signals sent to its tree, in order */
+	unsigned n_sent;
+	double started, ended;  /* wall clock (CLOCK_REALTIME) seconds */
+	unsigned leftovers;     /* processes found after the command ended */
+};
+
+struct cr_result {
+	struct cr_cause cause;       /* the root's cause, if cancelled */
+	bool escalated;              /* a second signal skipped grace periods */
+	size_t n_jobs;
+	struct cr_job_result jobs[]; /* in plan order */
+};
+
+/* Runs PLAN.  Returns 0 with *RESULT owned by the caller (free(3) it), or
+ * a negative errno value when the supervisor itself could not run (no job
+ * was started then).  Main thread only; uses libev's default loop. */
+int cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
+    struct cr_result **result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CANCELRUN_H */

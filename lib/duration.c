@@ -1,0 +1,3 @@
+/* duration.c - placeholder */
+#include <config.h>
+#include "internal.h"

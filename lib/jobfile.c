@@ -1,0 +1,3 @@
+/* jobfile.c - placeholder */
+#include <config.h>
+#include "internal.h"

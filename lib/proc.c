@@ -1,0 +1,3 @@
+/* proc.c - placeholder */
+#include <config.h>
+#include "internal.h"

@@ -1,0 +1,3 @@
+/* signal.c - placeholder */
+#include <config.h>
+#include "internal.h"

@@ -1,0 +1,3 @@
+/* source.c - placeholder */
+#include <config.h>
+#include "internal.h"

@@ -1,0 +1,3 @@
+/* supervisor.c - placeholder */
+#include <config.h>
+#include "internal.h"

@@ -1,0 +1,133 @@
+# helpers.bash - shared set-up for the command-line tests (bats).
+#
+# Every test gets a unique MARK.  The processes a test starts carry it in
+# their argv (for example as the $0 of `sh -c '...' "$MARK"`) or in their
+# environment (`env CR_TEST_MARK="$MARK" ...`), so that marked_pids finds
+# them from the outside and teardown kills whatever is left, by PID, never
+# by name.  MARK is deliberately not exported: the test's own helpers must
+# not carry it.  A test that expects nothing to be left asserts
+# `no_survivors`.
+
+: "${CANCELRUN:?CANCELRUN must point at the binary under test}"
+
+setup() {
+	MARK="crtest-$$-${BATS_TEST_NUMBER}-${RANDOM}${RANDOM}"
+	TMP="$(mktemp -d "${BATS_TMPDIR:-/tmp}/crtest.XXXXXX")"
+	BG_PIDS=()
+}
+
+teardown() {
+	local pid
+	for pid in "${BG_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	kill_marked
+	rm -rf "$TMP"
+}
+
+# marked_pids [MARK]: PIDs of live (non-zombie) processes whose argv or
+# environment contains MARK.  The shell running the test is excluded.
+marked_pids() {
+	local mark="${1:-$MARK}" dir pid state
+	for dir in /proc/[0-9]*; do
+		pid="${dir#/proc/}"
+		[ "$pid" = "$$" ] && continue
+		[ "$pid" = "$BASHPID" ] && continue
+		state="$(awk '{print $3}' "$dir/stat" 2>/dev/null)" || continue
+		[ -n "$state" ] && [ "$state" != Z ] || continue
+		if grep -qaF -- "$mark" "$dir/cmdline" "$dir/environ" 2>/dev/null; then
+			echo "$pid"
+		fi
+	done
+}
+
+# zombie_children PID: zombies whose parent is PID.
+zombie_children() {
+	local dir
+	for dir in /proc/[0-9]*; do
+		awk -v p="$1" '$4 == p && $3 == "Z" { print $1 }' "$dir/stat" 2>/dev/null
+	done
+}
+
+# kill_marked [MARK]: SIGKILL every process carrying MARK, by PID.
+kill_marked() {
+	local pid
+	for pid in $(marked_pids "$@"); do
+		kill -CONT "$pid" 2>/dev/null || true
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+}
+
+# no_survivors [MARK]: fails, listing them, if marked processes remain.  A
+# process that was just KILLed may linger a moment before its parent reaps
+# it, so look again for up to 2 seconds before failing.
+no_survivors() {
+	local left i
+	for i in $(seq 1 20); do
+		left="$(marked_pids "$@")"
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo "processes left running:" >&2
+	local pid
+	for pid in $left; do
+		echo "  $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" >&2
+	done
+	return 1
+}
+
+# wait_for COND_CMD...: retry a command for up to 10 seconds (0.05 s steps).
+wait_for() {
+	local i
+	for i in $(seq 1 200); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_file FILE: wait (up to 10 s) until FILE exists and is not empty.
+wait_file() {
+	wait_for test -s "$1"
+}
+
+# start_bg CMD...: run CMD in the background with output to $TMP/out and
+# $TMP/err; sets BG_PID and records it for teardown.
+start_bg() {
+	"$@" >"$TMP/out" 2>"$TMP/err" &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
+}
+
+# wait_bg: wait for BG_PID (bounded: 30 s, then it is killed and the test
+# fails); sets status.
+wait_bg() {
+	local i
+	for i in $(seq 1 600); do
+		if ! kill -0 "$BG_PID" 2>/dev/null; then
+			break
+		fi
+		# A zombie still answers kill -0; `wait` below reaps it.
+		if [ "$(awk '{print $3}' "/proc/$BG_PID/stat" 2>/dev/null)" = Z ]; then
+			break
+		fi
+		sleep 0.05
+	done
+	if kill -0 "$BG_PID" 2>/dev/null &&
+	    [ "$(awk '{print $3}' "/proc/$BG_PID/stat" 2>/dev/null)" != Z ]; then
+		kill -KILL "$BG_PID" 2>/dev/null
+		wait "$BG_PID" 2>/dev/null
+		echo "background process $BG_PID did not finish in 30 s" >&2
+		return 1
+	fi
+	status=0
+	wait "$BG_PID" || status=$?
+}
+
+# children_of PID: direct children (from /proc/*/stat).
+children_of() {
+	local dir
+	for dir in /proc/[0-9]*; do
+		awk -v p="$1" '$4 == p { print $1 }' "$dir/stat" 2>/dev/null
+	done
+}
