@@ -1,1 +1,551 @@
-int main(void) { return 0; }
+/*
+ * cancelrun.c - the command: options -> plan -> run -> exit status.
+ *
+ * This file only reads options, builds a plan, hands it to cr_run() and
+ * turns the result into messages and an exit status; the library does the
+ * work.  Invoked through a link named "timeout" it takes GNU timeout(1)'s
+ * command line and keeps its exit statuses, so it can stand in for it.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cancelrun.h"
+
+#define EXIT_TIMEDOUT 124
+#define EXIT_FAILURE_OWN 125
+#define EXIT_CANNOT_INVOKE 126
+#define EXIT_ENOENT 127
+
+static const char *progname = "cancelrun";
+static bool timeout_mode;
+
+struct options {
+	double timeout;          /* INFINITY: none */
+	double grace;            /* INFINITY: never KILL */
+	bool grace_set;
+	int signo;               /* 0: not given */
+	struct cr_term_seq seq;
+	bool seq_set;
+	bool preserve_status;
+	bool foreground;
+	enum cr_leftover leftover;
+	int verbose;
+	bool quiet;
+	char **argv;             /* the command */
+};
+
+static void __attribute__((format(printf, 1, 2), noreturn))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (timeout_mode)
+		fprintf(stderr, "\nTry '%s --help' for more information.",
+		    progname);
+	fputc('\n', stderr);
+	exit(EXIT_FAILURE_OWN);
+}
+
+static void
+usage(void)
+{
+	printf("Usage: %s [OPTION]... [--] COMMAND [ARG]...\n", progname);
+	fputs(
+"Run COMMAND inside a cancellation tree: stop its whole process tree when\n"
+"the deadline passes or cancelrun is interrupted, and tell cancellation\n"
+"apart from failure in the exit status.\n"
+"\n"
+"  -t, --timeout=DUR        cancel COMMAND after DUR (0, the default: never)\n"
+"  -g, --grace=DUR          time between the stop signal and KILL (10s)\n"
+"  -k, --kill-after=DUR     the same as --grace (timeout(1) spelling)\n"
+"  -s, --signal=SIG         stop signal (TERM)\n"
+"      --term-seq=LIST      stop ladder such as INT,5s,TERM,5s,KILL\n"
+"      --preserve-status    exit with COMMAND's status even when cancelled\n"
+"      --foreground         keep COMMAND in cancelrun's process group\n"
+"      --leftovers=POLICY   what COMMAND leaves running when it ends:\n"
+"                           kill (default), wait or leave\n"
+"  -v, --verbose            report each decision on standard error\n"
+"  -q, --quiet              print nothing but errors\n"
+"  -h, --help               show this help and exit\n"
+"  -V, --version            show the version and exit\n"
+"\n"
+"DUR is a number with an optional unit: ms, s (default), m, h or d, or a\n"
+"sum such as 1h30m.  SIG is a name (TERM, SIGTERM) or a number (15).\n"
+"\n"
+"Exit status: COMMAND's own; 124 if a deadline cancelled it; 128+N if\n"
+"cancelrun was cancelled by signal N; 125 if cancelrun itself failed;\n"
+"126 if COMMAND cannot be executed; 127 if it was not found.\n"
+"\n"
+"See cancelrun(1).\n", stdout);
+}
+
+static void
+timeout_usage(void)
+{
+	printf("Usage: %s [OPTION] DURATION COMMAND [ARG]...\n"
+	    "  or:  %s [OPTION]\n", progname, progname);
+	fputs(
+"Start COMMAND, and kill it if still running after DURATION.\n"
+"(cancelrun in timeout(1) compatibility mode.)\n"
+"\n"
+"      --preserve-status    exit with COMMAND's status, even on timeout\n"
+"      --foreground         leave COMMAND in this process group (TTY\n"
+"                           access); only COMMAND itself is signalled\n"
+"  -k, --kill-after=DUR     also send KILL if COMMAND still runs DUR after\n"
+"                           the first signal\n"
+"  -s, --signal=SIG         signal to send on timeout (TERM)\n"
+"  -v, --verbose            report every signal sent on standard error\n"
+"      --help               show this help and exit\n"
+"      --version            show the version and exit\n"
+"\n"
+"DURATION is a number with an optional unit s, m, h or d; 0 disables\n"
+"the timeout.\n"
+"\n"
+"Exit status: 124 if COMMAND timed out (unless --preserve-status), 125 if\n"
+"timeout itself failed, 126 if COMMAND cannot be run, 127 if it was not\n"
+"found, 137 if KILL was sent, else COMMAND's own status.\n", stdout);
+}
+
+static double
+parse_duration_opt(const char *arg, const char *what)
+{
+	double secs;
+	int rc;
+
+	rc = cr_duration_parse(arg, &secs);
+	if (rc == -ERANGE)
+		usage_error("duration '%s' for %s is too large", arg, what);
+	if (rc < 0) {
+		if (timeout_mode)
+			usage_error("invalid time interval '%s'", arg);
+		usage_error("invalid duration '%s' for %s", arg, what);
+	}
+	return secs;
+}
+
+static int
+parse_signal_opt(const char *arg)
+{
+	int signo = cr_signal_parse(arg);
+
+	if (signo < 0) {
+		if (timeout_mode)
+			usage_error("'%s': invalid signal", arg);
+		usage_error("unknown signal '%s'", arg);
+	}
+	return signo;
+}
+
+enum {
+	OPT_TERM_SEQ = 256,
+	OPT_PRESERVE,
+	OPT_FOREGROUND,
+	OPT_LEFTOVERS,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static void
+parse_timeout_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "kill-after", required_argument, NULL, 'k' },
+		{ "signal", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "preserve-status", no_argument, NULL, OPT_PRESERVE },
+		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:k:s:v", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			o->grace = parse_duration_opt(optarg, "--kill-after");
+			if (o->grace == 0)
+				o->grace = INFINITY; /* 0 disables it */
+			break;
+		case 's':
+			o->signo = parse_signal_opt(optarg);
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case OPT_PRESERVE:
+			o->preserve_status = true;
+			break;
+		case OPT_FOREGROUND:
+			o->foreground = true;
+			break;
+		case OPT_HELP:
+			timeout_usage();
+			exit(0);
+		case OPT_VERSION:
+			printf("timeout (cancelrun) %s\n", cr_version());
+			exit(0);
+		case ':':
+			usage_error("option requires an argument -- '%s'",
+			    argv[optind - 1]);
+		default:
+			usage_error("unrecognized option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (argc - optind < 2)
+		usage_error("missing operand");
+	o->timeout = parse_duration_opt(argv[optind], "DURATION");
+	if (o->timeout == 0)
+		o->timeout = INFINITY;
+	o->argv = argv + optind + 1;
+}
+
+static void
+parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "grace", required_argument, NULL, 'g' },
+		{ "kill-after", required_argument, NULL, 'k' },
+		{ "signal", required_argument, NULL, 's' },
+		{ "term-seq", required_argument, NULL, OPT_TERM_SEQ },
+		{ "preserve-status", no_argument, NULL, OPT_PRESERVE },
+		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+		{ "leftovers", required_argument, NULL, OPT_LEFTOVERS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *opt;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:t:g:k:s:vqhV", longopts,
+	    NULL)) != -1) {
+		opt = argv[optind - 1];
+		switch (c) {
+		case 't':
+			o->timeout = parse_duration_opt(optarg, "--timeout");
+			if (o->timeout == 0)
+				o->timeout = INFINITY;
+			break;
+		case 'g':
+		case 'k':
+			o->grace = parse_duration_opt(optarg,
+			    c == 'g' ? "--grace" : "--kill-after");
+			o->grace_set = true;
+			break;
+		case 's':
+			o->signo = parse_signal_opt(optarg);
+			break;
+		case OPT_TERM_SEQ:
+			if (cr_term_seq_parse(optarg, &o->seq) < 0)
+				usage_error("invalid stop sequence '%s' for "
+				    "--term-seq (expected e.g. "
+				    "INT,5s,TERM,5s,KILL)", optarg);
+			o->seq_set = true;
+			break;
+		case OPT_PRESERVE:
+			o->preserve_status = true;
+			break;
+		case OPT_FOREGROUND:
+			o->foreground = true;
+			break;
+		case OPT_LEFTOVERS:
+			if (strcmp(optarg, "kill") == 0)
+				o->leftover = CR_LEFTOVER_KILL;
+			else if (strcmp(optarg, "wait") == 0)
+				o->leftover = CR_LEFTOVER_WAIT;
+			else if (strcmp(optarg, "leave") == 0)
+				o->leftover = CR_LEFTOVER_LEAVE;
+			else
+				usage_error("invalid policy '%s' for "
+				    "--leftovers (kill, wait or leave)",
+				    optarg);
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage();
+			exit(0);
+		case 'V':
+			printf("cancelrun %s\n", cr_version());
+			exit(0);
+		case ':':
+			usage_error("option '%s' requires an argument", opt);
+		default:
+			if (optopt != 0 && opt[0] == '-' && opt[1] != '-')
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unrecognized option '%s'", opt);
+		}
+	}
+	if (o->signo != 0 && o->seq_set)
+		usage_error("--signal and --term-seq cannot be combined");
+	if (optind == argc)
+		usage_error("missing command (see '%s --help')", progname);
+	if (argv[optind][0] == '\0')
+		usage_error("empty command name");
+	o->argv = argv + optind;
+}
+
+/*
+ * Running.
+ */
+struct reporter {
+	const struct options *o;
+	const char *command;
+};
+
+static void
+on_event(void *arg, const struct cr_event *ev)
+{
+	struct reporter *r = arg;
+
+	if (timeout_mode) {
+		if (ev->kind == CR_EVENT_SIGNAL_SENT && r->o->verbose)
+			fprintf(stderr, "%s: sending signal %s to command '%s'\n",
+			    progname, cr_signal_name(ev->signo), r->command);
+		return;
+	}
+	if (r->o->verbose)
+		fprintf(stderr, "%s: %s\n", progname, ev->text);
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL && slash[1] != '\0' ? slash + 1 : path;
+}
+
+/* The status COMMAND itself ended with, as a shell shows it. */
+static int
+own_status(const struct cr_job_result *job)
+{
+	if (job->term_signal != 0)
+		return 128 + job->term_signal;
+	return job->exit_code >= 0 ? job->exit_code : EXIT_FAILURE_OWN;
+}
+
+static int
+spawn_status(const struct cr_job_result *job)
+{
+	if (job->pid == 0)
+		return EXIT_FAILURE_OWN; /* fork failed */
+	return job->spawn_errno == ENOENT ? EXIT_ENOENT : EXIT_CANNOT_INVOKE;
+}
+
+/* Says in one line why COMMAND was cancelled and how it ended. */
+static void
+report_cancel(const struct options *o, const char *command,
+    const struct cr_job_result *job, const struct cr_cause *cause)
+{
+	char why[CR_NAME_MAX + 64], dur[32], how[96];
+	bool killed = false;
+	unsigned i;
+
+	if (cause->kind == CR_CAUSE_TIMEOUT) {
+		cr_duration_format(o->timeout, dur, sizeof(dur));
+		snprintf(why, sizeof(why), "timed out after %s", dur);
+	} else if (cause->kind == CR_CAUSE_SIGNAL) {
+		snprintf(why, sizeof(why), "cancelled by signal %s",
+		    cr_signal_name(cause->signo));
+	} else {
+		cr_cause_format(cause, how, sizeof(how));
+		snprintf(why, sizeof(why), "cancelled (%s)", how);
+	}
+	if (job->state == CR_JOB_SKIPPED) {
+		fprintf(stderr, "%s: '%s' %s before it started\n", progname,
+		    command, why);
+		return;
+	}
+	for (i = 0; i < job->n_sent; i++)
+		if (job->sent[i] == SIGKILL)
+			killed = true;
+	if (job->term_signal == SIGKILL && killed && job->n_sent > 1) {
+		cr_duration_format(o->grace, dur, sizeof(dur));
+		snprintf(how, sizeof(how), "killed with KILL after the %s grace "
+		    "period", dur);
+	} else if (job->term_signal != 0) {
+		snprintf(how, sizeof(how), "stopped by %s",
+		    cr_signal_name(job->term_signal));
+	} else {
+		snprintf(how, sizeof(how), "it exited with status %d after %s",
+		    job->exit_code, job->n_sent > 0 ?
+		    cr_signal_name(job->sent[0]) : "the stop signal");
+	}
+	fprintf(stderr, "%s: '%s' %s; %s\n", progname, command, why, how);
+}
+
+static int
+cancelrun_status(const struct options *o, const char *command,
+    const struct cr_result *result)
+{
+	const struct cr_job_result *job = &result->jobs[0];
+	int status;
+
+	if (job->spawn_errno != 0) {
+		fprintf(stderr, "%s: cannot run '%s': %s\n", progname,
+		    o->argv[0], strerror(job->spawn_errno));
+		return spawn_status(job);
+	}
+	if (job->state != CR_JOB_CANCELLED && job->state != CR_JOB_SKIPPED)
+		return own_status(job);
+	if (!o->quiet)
+		report_cancel(o, command, job, &job->cause);
+	if (o->preserve_status && job->state == CR_JOB_CANCELLED)
+		status = own_status(job);
+	else if (job->cause.kind == CR_CAUSE_SIGNAL)
+		status = 128 + job->cause.signo;
+	else
+		status = EXIT_TIMEDOUT;
+	if (o->verbose)
+		fprintf(stderr, "%s: exit status %d (%s)\n", progname, status,
+		    o->preserve_status ? "--preserve-status" :
+		    job->cause.kind == CR_CAUSE_SIGNAL ? "128 + the signal "
+		    "cancelrun received" : "cancelled by the deadline");
+	return status;
+}
+
+/* timeout(1)'s rules, kept exactly. */
+static int
+timeout_status(const struct options *o, const struct cr_result *result)
+{
+	const struct cr_job_result *job = &result->jobs[0];
+	bool timed_out = job->state == CR_JOB_CANCELLED &&
+	    job->cause.kind == CR_CAUSE_TIMEOUT;
+	struct rlimit core = { 0, 0 };
+	sigset_t set;
+	int sig;
+
+	if (job->spawn_errno != 0) {
+		fprintf(stderr, "%s: failed to run command '%s': %s\n",
+		    progname, o->argv[0], strerror(job->spawn_errno));
+		return spawn_status(job);
+	}
+	sig = job->term_signal;
+	if (sig == SIGKILL)
+		return 128 + SIGKILL; /* forcibly killed: 137, always */
+	if (sig != 0 && !timed_out) {
+		/* Die of the same signal, so that our parent sees what the
+		 * command did; no core file of our own. */
+		if (setrlimit(RLIMIT_CORE, &core) == 0) {
+			signal(sig, SIG_DFL);
+			sigemptyset(&set);
+			sigaddset(&set, sig);
+			sigprocmask(SIG_UNBLOCK, &set, NULL);
+			raise(sig);
+		}
+	}
+	if (timed_out && !o->preserve_status)
+		return EXIT_TIMEDOUT;
+	return own_status(job);
+}
+
+static int
+run(struct options *o)
+{
+	struct cr_plan *plan;
+	struct cr_node *job;
+	struct cr_result *result;
+	struct cr_run_opts ro;
+	struct reporter rep;
+	const char *command = base_name(o->argv[0]);
+	int rc, status, signo;
+
+	if (cr_plan_new(&plan) < 0) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		return EXIT_FAILURE_OWN;
+	}
+	signo = o->signo != 0 ? o->signo : SIGTERM;
+	plan->root->timeout = o->timeout;
+	plan->root->grace = o->grace;
+	if (o->seq_set)
+		plan->root->stop = o->seq;
+	else
+		cr_term_seq_simple(&plan->root->stop, signo, INFINITY);
+	if (cr_term_seq_finish(&plan->root->stop, o->grace) < 0) {
+		fprintf(stderr, "%s: stop sequence too long\n", progname);
+		cr_plan_free(plan);
+		return EXIT_FAILURE_OWN;
+	}
+	job = cr_plan_add_job(plan, plan->root, command, o->argv);
+	if (job == NULL) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		cr_plan_free(plan);
+		return EXIT_FAILURE_OWN;
+	}
+
+	memset(&ro, 0, sizeof(ro));
+	rep.o = o;
+	rep.command = command;
+	ro.on_event = on_event;
+	ro.event_arg = &rep;
+	ro.foreground = o->foreground;
+	if (timeout_mode) {
+		ro.contain = false;
+		ro.forward_signal = true;
+		ro.leftover = CR_LEFTOVER_LEAVE;
+	} else {
+		ro.contain = true;
+		ro.leftover = o->leftover;
+	}
+	rc = cr_run(plan, &ro, &result);
+	if (rc < 0) {
+		fprintf(stderr, "%s: cannot supervise: %s\n", progname,
+		    strerror(-rc));
+		cr_plan_free(plan);
+		return EXIT_FAILURE_OWN;
+	}
+	if (timeout_mode)
+		status = timeout_status(o, result);
+	else
+		status = cancelrun_status(o, command, result);
+	free(result);
+	cr_plan_free(plan);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+
+	if (argc > 0 && strcmp(base_name(argv[0]), "timeout") == 0) {
+		timeout_mode = true;
+		progname = "timeout";
+	}
+	memset(&o, 0, sizeof(o));
+	o.timeout = INFINITY;
+	o.grace = timeout_mode ? INFINITY : 10;
+	o.leftover = CR_LEFTOVER_KILL;
+	if (timeout_mode)
+		parse_timeout_args(argc, argv, &o);
+	else
+		parse_args(argc, argv, &o);
+	return run(&o);
+}

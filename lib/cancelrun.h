@@ -385,18 +385,36 @@ enum cr_job_state {
 	CR_JOB_SKIPPED,        /* never started: already cancelled */
 };
 
-/* One line of -v output, without a newline.  Loop thread. */
-typedef void cr_log_cb(void *arg, const char *line);
+/* What the supervisor tells its caller as it goes (the -v lines). */
+enum cr_event_kind {
+	CR_EVENT_NOTE = 0,      /* a decision, as text */
+	CR_EVENT_SIGNAL_SENT,   /* SIGNO was sent to a job's process tree */
+};
+
+struct cr_event {
+	enum cr_event_kind kind;
+	const struct cr_node *job; /* NULL: about cancelrun as a whole */
+	int signo;              /* CR_EVENT_SIGNAL_SENT */
+	unsigned n_procs;       /* processes it reached, 0 if not counted */
+	const char *text;       /* always set: one readable line, no newline */
+};
+
+/* Called on the loop thread; EV is valid during the call only. */
+typedef void cr_event_cb(void *arg, const struct cr_event *ev);
 
 struct cr_run_opts {
 	enum cr_leftover leftover;
+	bool contain;           /* find and stop the whole process tree, also
+	                           what left the job's process group; false:
+	                           signal only the group (or the command under
+	                           foreground), as timeout(1) does, and finish
+	                           when the command exits */
 	bool foreground;        /* jobs stay in cancelrun's process group */
-	bool forward_signal;    /* a received INT/TERM/HUP is sent on as
-	                           itself instead of the stop sequence
-	                           (timeout(1) behaviour) */
-	bool prefix_output;     /* prefix each output line with the job name */
-	cr_log_cb *log;         /* may be NULL */
-	void *log_arg;
+	bool forward_signal;    /* a received INT/TERM/HUP/QUIT is sent on as
+	                           itself (then KILL after the grace period)
+	                           instead of cancelling the root: timeout(1) */
+	cr_event_cb *on_event;  /* may be NULL */
+	void *event_arg;
 };
 
 #define CR_SENT_MAX 32
@@ -416,6 +434,7 @@ struct cr_job_result {
 
 struct cr_result {
 	struct cr_cause cause;       /* the root's cause, if cancelled */
+	int signal_received;         /* first INT/TERM/HUP/QUIT received */
 	bool escalated;              /* a second signal skipped grace periods */
 	size_t n_jobs;
 	struct cr_job_result jobs[]; /* in plan order */

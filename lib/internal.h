@@ -34,4 +34,57 @@ char **cri_plan_argvdup(struct cr_plan *plan, char *const *argv);
 struct cr_node *cri_plan_add_node(struct cr_plan *plan, struct cr_node *parent,
     enum cr_node_kind kind, const char *name);
 
+
+/*
+ * proc.c: starting commands and reading the process table.
+ */
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct cri_spawn {
+	char *const *argv;      /* argv[0] is looked up in PATH */
+	const char *cwd;        /* NULL: inherit */
+	char *const *env_add;   /* NAME=value to add or replace, or NULL */
+	bool own_group;         /* setpgid(0, 0) in the child */
+	int stdout_fd;          /* -1: inherit */
+	int stderr_fd;          /* -1: inherit */
+};
+
+/* Starts SP's command.  Returns 0 with *PID set; or a negative errno value
+ * of a failed exec (ENOENT, EACCES, ...) with *PID set to the child, which
+ * exits 127 and is reaped like any other; or a negative errno of a failed
+ * fork with *PID 0.  Blocks only until the child has exec'd.  Loop thread
+ * only (the caller must be the only thread that forks). */
+int cri_spawn(const struct cri_spawn *sp, pid_t *pid);
+
+struct cri_proc {
+	pid_t pid, ppid, pgid, sid;
+	char state;             /* as in /proc/PID/stat: R S D Z T t X ... */
+};
+
+struct cri_proc_table {
+	struct cri_proc *p;     /* sorted by pid */
+	size_t n, cap;
+};
+
+/* Reads /proc/PID/stat.  Returns 0 or a negative errno.  Any thread. */
+int cri_proc_read(pid_t pid, struct cri_proc *p);
+
+/* Fills T with every process of the system, sorted by PID.  Returns 0 or a
+ * negative errno.  T's memory is reused across calls; release it with
+ * cri_proc_table_release.  Any thread. */
+int cri_proc_scan(struct cri_proc_table *t);
+struct cri_proc *cri_proc_find(const struct cri_proc_table *t, pid_t pid);
+void cri_proc_table_release(struct cri_proc_table *t);
+
+/* pidfd_open(2).  Returns a descriptor or -1 with errno set. */
+int cri_pidfd_open(pid_t pid);
+
+/* Sends SIG to the process P describes, never to a process that has since
+ * taken its PID: our own children by PID, others through a pidfd opened
+ * after checking /proc again.  With PIDFD non-NULL the pidfd of a process
+ * that is not our child is handed to the caller (-1 otherwise).  Returns 0
+ * or a negative errno (-ESRCH: gone).  Loop thread only. */
+int cri_proc_signal(const struct cri_proc *p, int sig, int *pidfd);
+
 #endif /* CR_INTERNAL_H */

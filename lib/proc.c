@@ -1,3 +1,328 @@
-/* proc.c - placeholder */
+/*
+ * proc.c - starting a job's command and finding what is left of its tree.
+ *
+ * Children are started with fork and exec, not posix_spawn, so that the
+ * reason an exec failed travels back over a close-on-exec pipe and 126
+ * (cannot execute) can be told from 127 (not found).  Between fork and exec
+ * the child makes only async-signal-safe calls: its own process group,
+ * default dispositions for every signal (exec would keep ignored ones), an
+ * empty signal mask, and no descriptor of cancelrun's besides 0, 1 and 2.
+ *
+ * This file never waits for a child: libev's SIGCHLD handling reaps every
+ * child, including orphans re-parented to cancelrun, so the PID of a child
+ * that has not been seen to exit cannot have been reused.  Processes that
+ * are not our children are signalled through a pidfd opened after checking
+ * that the PID still names the process the scan saw.
+ */
 #include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
 #include "internal.h"
+
+extern char **environ;
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* Builds the child's environment: environ with ADD's NAME=value entries
+ * replacing or extending it.  Returns a malloc'd array of borrowed strings,
+ * or NULL (ENOMEM). */
+static char **
+build_env(char *const *add)
+{
+	size_t n_env, n_add, n, i, j, len;
+	char **env;
+
+	for (n_env = 0; environ[n_env] != NULL; n_env++)
+		continue;
+	for (n_add = 0; add[n_add] != NULL; n_add++)
+		continue;
+	env = malloc((n_env + n_add + 1) * sizeof(*env));
+	if (env == NULL)
+		return NULL;
+	n = 0;
+	for (i = 0; i < n_env; i++) {
+		for (j = 0; j < n_add; j++) {
+			len = strcspn(add[j], "=");
+			if (strncmp(environ[i], add[j], len) == 0 &&
+			    environ[i][len] == '=')
+				break;
+		}
+		if (j == n_add)
+			env[n++] = environ[i];
+	}
+	for (j = 0; j < n_add; j++)
+		env[n++] = add[j];
+	env[n] = NULL;
+	return env;
+}
+
+/* Marks every descriptor from 3 up close-on-exec.  Async-signal-safe. */
+static void
+cloexec_from_3(void)
+{
+	struct rlimit rl;
+	int fd, max;
+
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	/* Kernels before 5.11: walk the table, bounded. */
+	max = 65536;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)max)
+		max = (int)rl.rlim_cur;
+	for (fd = 3; fd < max; fd++)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* The child's side of cri_spawn, from fork to exec.  Reports a failure's
+ * errno on ERR_FD and exits 127.  Async-signal-safe calls only. */
+static void __attribute__((noreturn))
+child_exec(const struct cri_spawn *sp, char **env, int err_fd,
+    const sigset_t *empty)
+{
+	struct sigaction sa;
+	int sig, e;
+
+	if (sp->own_group)
+		(void)setpgid(0, 0);
+	if (sp->stdout_fd >= 0 && dup2(sp->stdout_fd, 1) < 0)
+		goto fail;
+	if (sp->stderr_fd >= 0 && dup2(sp->stderr_fd, 2) < 0)
+		goto fail;
+	if (sp->cwd != NULL && chdir(sp->cwd) < 0)
+		goto fail;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL);
+	cloexec_from_3();
+	/* Signals stay blocked until the dispositions are defaults again, so
+	 * that none of cancelrun's handlers can run in the child; one that is
+	 * pending (a cancellation sent to the new group) acts right here. */
+	(void)sigprocmask(SIG_SETMASK, empty, NULL);
+	execvpe(sp->argv[0], sp->argv, env);
+fail:
+	e = errno;
+	while (write(err_fd, &e, sizeof(e)) < 0 && errno == EINTR)
+		continue;
+	_exit(127);
+}
+
+int
+cri_spawn(const struct cri_spawn *sp, pid_t *pidp)
+{
+	sigset_t all, old, empty;
+	char **env = environ, **built = NULL;
+	int pipefd[2], e, got, err;
+	ssize_t r;
+	pid_t pid;
+
+	*pidp = 0;
+	if (sp->env_add != NULL && sp->env_add[0] != NULL) {
+		built = build_env(sp->env_add);
+		if (built == NULL)
+			return -ENOMEM;
+		env = built;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		err = -errno;
+		free(built);
+		return err;
+	}
+	sigfillset(&all);
+	sigemptyset(&empty);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		child_exec(sp, env, pipefd[1], &empty);
+	}
+	err = pid < 0 ? -errno : 0;
+	if (pid > 0 && sp->own_group) {
+		/* Both sides set the group so that it exists before either
+		 * goes on: a cancellation that arrives now reaches the child
+		 * through its group even before it has run.  EACCES means the
+		 * child has already exec'd, after its own setpgid. */
+		(void)setpgid(pid, pid);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(built);
+	close(pipefd[1]);
+	if (pid < 0) {
+		close(pipefd[0]);
+		return err;
+	}
+	*pidp = pid;
+	got = 0;
+	do {
+		r = read(pipefd[0], (char *)&e + got, sizeof(e) - got);
+		if (r > 0)
+			got += r;
+	} while ((r < 0 && errno == EINTR) || (r > 0 && got < (int)sizeof(e)));
+	close(pipefd[0]);
+	if (got == (int)sizeof(e))
+		return -e; /* The child exits 127; libev reaps it. */
+	return 0;
+}
+
+/*
+ * The process table.
+ */
+
+/* Parses the fields we need from the text of /proc/PID/stat.  The command
+ * name is in parentheses and may itself contain ") ", so parse from the
+ * last ')'. */
+static int
+parse_stat(const char *buf, struct cri_proc *p)
+{
+	const char *s;
+	long ppid, pgid, sid;
+	char state;
+
+	s = strrchr(buf, ')');
+	if (s == NULL)
+		return -EINVAL;
+	if (sscanf(s + 1, " %c %ld %ld %ld", &state, &ppid, &pgid, &sid) != 4)
+		return -EINVAL;
+	p->state = state;
+	p->ppid = (pid_t)ppid;
+	p->pgid = (pid_t)pgid;
+	p->sid = (pid_t)sid;
+	return 0;
+}
+
+int
+cri_proc_read(pid_t pid, struct cri_proc *p)
+{
+	char path[64], buf[512];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	p->pid = pid;
+	return parse_stat(buf, p);
+}
+
+static int
+cmp_pid(const void *a, const void *b)
+{
+	const struct cri_proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+int
+cri_proc_scan(struct cri_proc_table *t)
+{
+	struct dirent *de;
+	struct cri_proc *grown, p;
+	DIR *dir;
+	char *end;
+	long pid;
+	size_t cap;
+
+	t->n = 0;
+	dir = opendir("/proc");
+	if (dir == NULL)
+		return -errno;
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		pid = strtol(de->d_name, &end, 10);
+		if (*end != '\0')
+			continue;
+		if (cri_proc_read((pid_t)pid, &p) < 0)
+			continue; /* gone since readdir */
+		if (t->n == t->cap) {
+			cap = t->cap ? t->cap * 2 : 256;
+			grown = realloc(t->p, cap * sizeof(*grown));
+			if (grown == NULL) {
+				closedir(dir);
+				return -ENOMEM;
+			}
+			t->p = grown;
+			t->cap = cap;
+		}
+		t->p[t->n++] = p;
+	}
+	closedir(dir);
+	qsort(t->p, t->n, sizeof(*t->p), cmp_pid);
+	return 0;
+}
+
+struct cri_proc *
+cri_proc_find(const struct cri_proc_table *t, pid_t pid)
+{
+	struct cri_proc key;
+
+	key.pid = pid;
+	return bsearch(&key, t->p, t->n, sizeof(*t->p), cmp_pid);
+}
+
+void
+cri_proc_table_release(struct cri_proc_table *t)
+{
+	free(t->p);
+	t->p = NULL;
+	t->n = t->cap = 0;
+}
+
+int
+cri_pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int
+cri_proc_signal(const struct cri_proc *p, int sig, int *pidfdp)
+{
+	struct cri_proc now;
+	int fd, rc;
+
+	if (pidfdp != NULL)
+		*pidfdp = -1;
+	if (p->ppid == getpid()) {
+		/* Our own child: its PID is ours until libev reaps it, which
+		 * cannot happen while we are on the loop thread here, and
+		 * SIGCHLD tells us when it ends: no pidfd needed. */
+		return kill(p->pid, sig) < 0 ? -errno : 0;
+	}
+	fd = cri_pidfd_open(p->pid);
+	if (fd < 0)
+		return -errno;
+	/* The PID could have been freed and reused since the scan: check
+	 * that the process the pidfd holds is still the one we saw. */
+	if (cri_proc_read(p->pid, &now) < 0 || now.ppid != p->ppid ||
+	    now.pgid != p->pgid || now.sid != p->sid) {
+		close(fd);
+		return -ESRCH;
+	}
+	rc = (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+	rc = rc < 0 ? -errno : 0;
+	if (pidfdp != NULL && rc == 0)
+		*pidfdp = fd;
+	else
+		close(fd);
+	return rc;
+}
