@@ -43,7 +43,16 @@ struct options {
 	int verbose;
 	bool quiet;
 	char **argv;             /* the command */
+	const char *jobs_file;   /* --jobs */
+	const char *check_file;  /* --check */
+	const char *plan_file;   /* --plan */
+	const char *report_file; /* --report */
+	int output;              /* OUTPUT_AUTO, _PREFIX, _RAW */
+	bool first_failure;      /* --exit-code=first-failure */
+	bool single_only;        /* an option that needs a single command */
 };
+
+enum { OUTPUT_AUTO = 0, OUTPUT_PREFIX, OUTPUT_RAW };
 
 static void __attribute__((format(printf, 1, 2), noreturn))
 usage_error(const char *fmt, ...)
@@ -64,7 +73,10 @@ usage_error(const char *fmt, ...)
 static void
 usage(void)
 {
-	printf("Usage: %s [OPTION]... [--] COMMAND [ARG]...\n", progname);
+	printf("Usage: %s [OPTION]... [--] COMMAND [ARG]...\n"
+	    "  or:  %s [OPTION]... -f FILE.ini\n"
+	    "  or:  %s --check FILE.ini | --plan FILE.ini\n", progname,
+	    progname, progname);
 	fputs(
 "Run COMMAND inside a cancellation tree: stop its whole process tree when\n"
 "the deadline passes or cancelrun is interrupted, and tell cancellation\n"
@@ -79,6 +91,14 @@ usage(void)
 "      --foreground         keep COMMAND in cancelrun's process group\n"
 "      --leftovers=POLICY   what COMMAND leaves running when it ends:\n"
 "                           kill (default), wait or leave\n"
+"  -f, --jobs=FILE          run the groups and jobs of an INI job file\n"
+"      --check=FILE         validate a job file and exit (0 or 125)\n"
+"      --plan=FILE          print a job file's tree and exit\n"
+"      --report=FILE        write a JSON report of the run to FILE\n"
+"      --output=MODE        prefix (each line as \"[job] line\") or raw;\n"
+"                           default: prefix when there is more than one job\n"
+"      --exit-code=RULE     fold (default) or first-failure: exit with the\n"
+"                           status of the job whose failure decided the run\n"
 "  -v, --verbose            report each decision on standard error\n"
 "  -q, --quiet              print nothing but errors\n"
 "  -h, --help               show this help and exit\n"
@@ -89,9 +109,10 @@ usage(void)
 "\n"
 "Exit status: COMMAND's own; 124 if a deadline cancelled it; 128+N if\n"
 "cancelrun was cancelled by signal N; 125 if cancelrun itself failed;\n"
-"126 if COMMAND cannot be executed; 127 if it was not found.\n"
+"126 if COMMAND cannot be executed; 127 if it was not found.  Job files:\n"
+"0 if every job succeeded, else 128+N, 124 or 1 as the first cause says.\n"
 "\n"
-"See cancelrun(1).\n", stdout);
+"See cancelrun(1) and cancelrun.ini(5).\n", stdout);
 }
 
 static void
@@ -158,6 +179,11 @@ enum {
 	OPT_LEFTOVERS,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_CHECK,
+	OPT_PLAN,
+	OPT_REPORT,
+	OPT_OUTPUT,
+	OPT_EXIT_CODE,
 };
 
 static void
@@ -229,6 +255,12 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "preserve-status", no_argument, NULL, OPT_PRESERVE },
 		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 		{ "leftovers", required_argument, NULL, OPT_LEFTOVERS },
+		{ "jobs", required_argument, NULL, 'f' },
+		{ "check", required_argument, NULL, OPT_CHECK },
+		{ "plan", required_argument, NULL, OPT_PLAN },
+		{ "report", required_argument, NULL, OPT_REPORT },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -239,7 +271,7 @@ parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:t:g:k:s:vqhV", longopts,
+	while ((c = getopt_long(argc, argv, "+:t:g:k:s:f:vqhV", longopts,
 	    NULL)) != -1) {
 		opt = argv[optind - 1];
 		switch (c) {
@@ -253,9 +285,41 @@ parse_args(int argc, char **argv, struct options *o)
 			o->grace = parse_duration_opt(optarg,
 			    c == 'g' ? "--grace" : "--kill-after");
 			o->grace_set = true;
+			o->single_only = true;
 			break;
 		case 's':
 			o->signo = parse_signal_opt(optarg);
+			o->single_only = true;
+			break;
+		case 'f':
+			o->jobs_file = optarg;
+			break;
+		case OPT_CHECK:
+			o->check_file = optarg;
+			break;
+		case OPT_PLAN:
+			o->plan_file = optarg;
+			break;
+		case OPT_REPORT:
+			o->report_file = optarg;
+			break;
+		case OPT_OUTPUT:
+			if (strcmp(optarg, "prefix") == 0)
+				o->output = OUTPUT_PREFIX;
+			else if (strcmp(optarg, "raw") == 0)
+				o->output = OUTPUT_RAW;
+			else
+				usage_error("invalid mode '%s' for --output "
+				    "(prefix or raw)", optarg);
+			break;
+		case OPT_EXIT_CODE:
+			if (strcmp(optarg, "fold") == 0)
+				o->first_failure = false;
+			else if (strcmp(optarg, "first-failure") == 0)
+				o->first_failure = true;
+			else
+				usage_error("invalid rule '%s' for --exit-code "
+				    "(fold or first-failure)", optarg);
 			break;
 		case OPT_TERM_SEQ:
 			if (cr_term_seq_parse(optarg, &o->seq) < 0)
@@ -263,12 +327,15 @@ parse_args(int argc, char **argv, struct options *o)
 				    "--term-seq (expected e.g. "
 				    "INT,5s,TERM,5s,KILL)", optarg);
 			o->seq_set = true;
+			o->single_only = true;
 			break;
 		case OPT_PRESERVE:
 			o->preserve_status = true;
+			o->single_only = true;
 			break;
 		case OPT_FOREGROUND:
 			o->foreground = true;
+			o->single_only = true;
 			break;
 		case OPT_LEFTOVERS:
 			if (strcmp(optarg, "kill") == 0)
@@ -304,6 +371,20 @@ parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->signo != 0 && o->seq_set)
 		usage_error("--signal and --term-seq cannot be combined");
+	if ((o->check_file != NULL) + (o->plan_file != NULL) +
+	    (o->jobs_file != NULL) > 1)
+		usage_error("--jobs, --check and --plan cannot be combined");
+	if (o->check_file != NULL || o->plan_file != NULL ||
+	    o->jobs_file != NULL) {
+		if (optind < argc)
+			usage_error("a job file and a command cannot be "
+			    "combined ('%s')", argv[optind]);
+		if (o->single_only)
+			usage_error("--signal, --grace, --term-seq, "
+			    "--preserve-status and --foreground apply to a "
+			    "single command; set stop keys in the job file");
+		return;
+	}
 	if (optind == argc)
 		usage_error("missing command (see '%s --help')", progname);
 	if (argv[optind][0] == '\0')
@@ -466,16 +547,182 @@ timeout_status(const struct options *o, const struct cr_result *result)
 	return own_status(job);
 }
 
-static int
-run(struct options *o)
+/* Loads a job file, printing its first problem as FILE:LINE: message. */
+static struct cr_plan *
+load_jobs(const char *path)
 {
 	struct cr_plan *plan;
-	struct cr_node *job;
+	struct cr_error err;
+	int rc;
+
+	memset(&err, 0, sizeof(err));
+	rc = cr_jobfile_load(path, &plan, &err);
+	if (rc == 0)
+		return plan;
+	if (rc == -EINVAL && err.line > 0)
+		fprintf(stderr, "%s:%d: %s\n", err.file[0] ? err.file : path,
+		    err.line, err.msg);
+	else if (rc == -EINVAL)
+		fprintf(stderr, "%s: %s\n", err.file[0] ? err.file : path,
+		    err.msg);
+	else
+		fprintf(stderr, "%s: cannot read '%s': %s\n", progname, path,
+		    strerror(-rc));
+	return NULL;
+}
+
+/* The earliest deadline of NODE and its ancestors, from the start. */
+static double
+effective_deadline(const struct cr_node *node)
+{
+	double d = INFINITY;
+
+	for (; node != NULL; node = node->parent)
+		if (node->timeout < d)
+			d = node->timeout;
+	return d;
+}
+
+static const char *const mode_names[] = {
+	[CR_MODE_FAIL_FAST] = "fail-fast",
+	[CR_MODE_SUPERVISE] = "supervise",
+	[CR_MODE_RACE] = "race",
+};
+
+/* Prints " WORD", single-quoted when it would not read back as one word. */
+static void
+print_word(const char *word)
+{
+	const char *p;
+
+	if (word[0] != '\0' && strpbrk(word, " \t\n\"'\\;$`") == NULL) {
+		printf(" %s", word);
+		return;
+	}
+	fputs(" '", stdout);
+	for (p = word; *p != '\0'; p++) {
+		if (*p == '\'' || *p == '\\')
+			putchar('\\');
+		putchar(*p);
+	}
+	putchar('\'');
+}
+
+static void
+print_node(const struct cr_node *node, int depth)
+{
+	const struct cr_node *c;
+	char deadline[32], seq[256];
+	int i;
+
+	cr_duration_format(effective_deadline(node), deadline,
+	    sizeof(deadline));
+	cr_term_seq_format(&node->stop, seq, sizeof(seq));
+	printf("%*s", depth * 2, "");
+	if (node->kind == CR_NODE_ROOT)
+		printf("cancelrun");
+	else
+		printf("%s:%s", node->kind == CR_NODE_GROUP ? "group" : "job",
+		    node->name);
+	if (node->kind != CR_NODE_JOB)
+		printf("  mode=%s", mode_names[node->mode]);
+	printf("  deadline=%s  stop=%s", deadline, seq);
+	if (node->kind == CR_NODE_JOB) {
+		printf("  command:");
+		for (i = 0; node->argv[i] != NULL; i++)
+			print_word(node->argv[i]);
+	}
+	putchar('\n');
+	for (c = node->children; c != NULL; c = c->next)
+		print_node(c, depth + 1);
+}
+
+static int
+run_plan(const struct options *o, struct cr_plan *plan, bool single)
+{
 	struct cr_result *result;
 	struct cr_run_opts ro;
 	struct reporter rep;
-	const char *command = base_name(o->argv[0]);
-	int rc, status, signo;
+	FILE *report = NULL;
+	int rc, status;
+
+	if (o->report_file != NULL) {
+		report = fopen(o->report_file, "we");
+		if (report == NULL) {
+			fprintf(stderr, "%s: cannot write report '%s': %s\n",
+			    progname, o->report_file, strerror(errno));
+			return EXIT_FAILURE_OWN;
+		}
+	}
+	memset(&ro, 0, sizeof(ro));
+	rep.o = o;
+	rep.command = plan->n_jobs > 0 ? plan->jobs[0]->name : "";
+	ro.on_event = on_event;
+	ro.event_arg = &rep;
+	ro.foreground = o->foreground;
+	if (timeout_mode) {
+		ro.contain = false;
+		ro.forward_signal = true;
+		ro.leftover = CR_LEFTOVER_LEAVE;
+	} else {
+		ro.contain = true;
+		ro.leftover = o->leftover;
+		ro.prefix_output = o->output == OUTPUT_PREFIX ||
+		    (o->output == OUTPUT_AUTO && plan->n_jobs > 1);
+	}
+	rc = cr_run(plan, &ro, &result);
+	if (rc < 0) {
+		fprintf(stderr, "%s: cannot supervise: %s\n", progname,
+		    strerror(-rc));
+		if (report != NULL)
+			fclose(report);
+		return EXIT_FAILURE_OWN;
+	}
+	if (timeout_mode)
+		status = timeout_status(o, result);
+	else if (single)
+		status = cancelrun_status(o, rep.command, result);
+	else
+		status = cr_result_status(plan, result, o->first_failure);
+	if (!single && !o->quiet) {
+		fflush(stdout);
+		cr_report_table(plan, result, stderr);
+	}
+	if (!single && o->verbose)
+		fprintf(stderr, "%s: exit status %d\n", progname, status);
+	if (report != NULL) {
+		cr_report_json(plan, result, status, report);
+		if (fclose(report) != 0)
+			fprintf(stderr, "%s: cannot write report '%s': %s\n",
+			    progname, o->report_file, strerror(errno));
+	}
+	free(result);
+	return status;
+}
+
+static int
+run_jobs(const struct options *o)
+{
+	struct cr_plan *plan;
+	int status;
+
+	plan = load_jobs(o->jobs_file);
+	if (plan == NULL)
+		return EXIT_FAILURE_OWN;
+	/* A --timeout on the command line bounds the file's own. */
+	if (o->timeout < plan->root->timeout)
+		plan->root->timeout = o->timeout;
+	status = run_plan(o, plan, false);
+	cr_plan_free(plan);
+	return status;
+}
+
+static int
+run_single(const struct options *o)
+{
+	struct cr_plan *plan;
+	struct cr_node *job;
+	int status, signo;
 
 	if (cr_plan_new(&plan) < 0) {
 		fprintf(stderr, "%s: out of memory\n", progname);
@@ -493,41 +740,43 @@ run(struct options *o)
 		cr_plan_free(plan);
 		return EXIT_FAILURE_OWN;
 	}
-	job = cr_plan_add_job(plan, plan->root, command, o->argv);
+	job = cr_plan_add_job(plan, plan->root, base_name(o->argv[0]),
+	    o->argv);
 	if (job == NULL) {
 		fprintf(stderr, "%s: out of memory\n", progname);
 		cr_plan_free(plan);
 		return EXIT_FAILURE_OWN;
 	}
-
-	memset(&ro, 0, sizeof(ro));
-	rep.o = o;
-	rep.command = command;
-	ro.on_event = on_event;
-	ro.event_arg = &rep;
-	ro.foreground = o->foreground;
-	if (timeout_mode) {
-		ro.contain = false;
-		ro.forward_signal = true;
-		ro.leftover = CR_LEFTOVER_LEAVE;
-	} else {
-		ro.contain = true;
-		ro.leftover = o->leftover;
-	}
-	rc = cr_run(plan, &ro, &result);
-	if (rc < 0) {
-		fprintf(stderr, "%s: cannot supervise: %s\n", progname,
-		    strerror(-rc));
-		cr_plan_free(plan);
-		return EXIT_FAILURE_OWN;
-	}
-	if (timeout_mode)
-		status = timeout_status(o, result);
-	else
-		status = cancelrun_status(o, command, result);
-	free(result);
+	status = run_plan(o, plan, true);
 	cr_plan_free(plan);
 	return status;
+}
+
+static int
+run(const struct options *o)
+{
+	struct cr_plan *plan;
+	const char *path;
+
+	if (o->jobs_file != NULL)
+		return run_jobs(o);
+	path = o->check_file != NULL ? o->check_file : o->plan_file;
+	if (path == NULL)
+		return run_single(o);
+	plan = load_jobs(path);
+	if (plan == NULL)
+		return EXIT_FAILURE_OWN;
+	if (o->check_file != NULL) {
+		if (!o->quiet)
+			printf("%s: ok: %zu job%s, %zu group%s\n", path,
+			    plan->n_jobs, plan->n_jobs == 1 ? "" : "s",
+			    plan->n_nodes - plan->n_jobs - 1,
+			    plan->n_nodes - plan->n_jobs - 1 == 1 ? "" : "s");
+	} else {
+		print_node(plan->root, 0);
+	}
+	cr_plan_free(plan);
+	return 0;
 }
 
 int

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -184,9 +185,10 @@ struct cr_source *cr_source_ref(struct cr_source *src);
 
 /* Drops a reference; the last one frees the source and detaches it from
  * its parent (dropping the parent's reference).  Registrations still linked
- * to it must have been removed.  NULL is a no-op.  The last reference of a
- * source that has a deadline, and of a root with a loop, must be dropped on
- * the loop thread; otherwise any thread. */
+ * to it must have been removed.  NULL is a no-op.  Any thread: when the
+ * last reference of a source with a deadline, or of a root with a loop, is
+ * dropped off the loop thread, the loop thread frees it when it next wakes
+ * up (or at its next cr_source_free). */
 void cr_source_free(struct cr_source *src);
 
 /* The source's name ("" if none).  Valid while the source lives.
@@ -413,6 +415,9 @@ struct cr_run_opts {
 	bool forward_signal;    /* a received INT/TERM/HUP/QUIT is sent on as
 	                           itself (then KILL after the grace period)
 	                           instead of cancelling the root: timeout(1) */
+	bool prefix_output;     /* carry each job's output line by line with
+	                           "[name] " in front; false: jobs write to
+	                           cancelrun's own stdout and stderr */
 	cr_event_cb *on_event;  /* may be NULL */
 	void *event_arg;
 };
@@ -432,8 +437,21 @@ struct cr_job_result {
 	unsigned leftovers;     /* processes found after the command ended */
 };
 
+/* What a job or group ending by itself tells its parent, and what decided
+ * the run when it reached the root first. */
+enum cr_verdict {
+	CR_VERDICT_NONE = 0,   /* nothing decided (all succeeded, or cancelled
+	                          from above) */
+	CR_VERDICT_FAILED,     /* a job failed by itself */
+	CR_VERDICT_DEADLINE,   /* a job's or group's own deadline expired */
+	CR_VERDICT_SUCCEEDED,  /* (groups and jobs only) */
+};
+
 struct cr_result {
 	struct cr_cause cause;       /* the root's cause, if cancelled */
+	enum cr_verdict verdict;     /* the first failure that reached the
+	                                root: FAILED, DEADLINE or NONE */
+	const struct cr_node *verdict_job; /* the job behind it, or NULL */
 	int signal_received;         /* first INT/TERM/HUP/QUIT received */
 	bool escalated;              /* a second signal skipped grace periods */
 	size_t n_jobs;
@@ -445,6 +463,36 @@ struct cr_result {
  * was started then).  Main thread only; uses libev's default loop. */
 int cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
     struct cr_result **result);
+
+
+/*
+ * Reports.
+ */
+
+/* "succeeded", "failed", "cancelled", "skipped", ... (static).  Any thread. */
+const char *cr_job_state_name(enum cr_job_state state);
+
+/* The status a job ended with, as a shell shows it: its exit code, 128+N
+ * if a signal killed it, 127 not found, 126 cannot run, 125 no fork.
+ * Any thread. */
+int cr_job_own_status(const struct cr_job_result *job);
+
+/* Folds a run into one exit status: the root's cause first (128+N for
+ * signal N, 124 for its deadline, 0 when a race was won), then what first
+ * reached the root from below (124 for a deadline, 1 for a failure, or
+ * with FIRST_FAILURE that job's own status), else 0.  Any thread. */
+int cr_result_status(const struct cr_plan *plan,
+    const struct cr_result *result, bool first_failure);
+
+/* Writes the summary table (job, state, cause, exit, signals sent, time)
+ * to F.  Returns 0 or -EIO.  Any thread. */
+int cr_report_table(const struct cr_plan *plan,
+    const struct cr_result *result, FILE *f);
+
+/* Writes the JSON report ({"status", "cause", "jobs": [...]}) to F.
+ * Returns 0 or -EIO.  Any thread. */
+int cr_report_json(const struct cr_plan *plan, const struct cr_result *result,
+    int status, FILE *f);
 
 #ifdef __cplusplus
 }

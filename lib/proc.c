@@ -86,13 +86,33 @@ cloexec_from_3(void)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/* The kernel's struct sigaction for rt_sigaction(2) on Linux. */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+
+/* Resets SIG to SIG_DFL.  glibc's sigaction() refuses the real-time
+ * signals it reserves for itself (32 and 33), yet they may arrive ignored
+ * and exec would keep them so: ask the kernel directly.  Async-signal-safe. */
+static void
+reset_disposition(int sig)
+{
+	struct kernel_sigaction ksa;
+
+	memset(&ksa, 0, sizeof(ksa));
+	ksa.handler = SIG_DFL;
+	(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+}
+
 /* The child's side of cri_spawn, from fork to exec.  Reports a failure's
  * errno on ERR_FD and exits 127.  Async-signal-safe calls only. */
 static void __attribute__((noreturn))
 child_exec(const struct cri_spawn *sp, char **env, int err_fd,
     const sigset_t *empty)
 {
-	struct sigaction sa;
 	int sig, e;
 
 	if (sp->own_group)
@@ -103,11 +123,9 @@ child_exec(const struct cri_spawn *sp, char **env, int err_fd,
 		goto fail;
 	if (sp->cwd != NULL && chdir(sp->cwd) < 0)
 		goto fail;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL);
+			reset_disposition(sig);
 	cloexec_from_3();
 	/* Signals stay blocked until the dispositions are defaults again, so
 	 * that none of cancelrun's handlers can run in the child; one that is

@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,6 +62,8 @@ struct group {
 	struct cr_source *src;
 	unsigned n_children, n_done, n_failed, n_succeeded;
 	bool reported;   /* its outcome was passed to its parent already */
+	enum cr_verdict first_failure; /* FAILED or DEADLINE, first seen */
+	const struct cr_node *first_job;
 };
 
 struct job {
@@ -86,6 +89,8 @@ struct job {
 	unsigned members;            /* live processes at the last sweep */
 	ev_timer step_timer;
 	struct job *next_pending;
+	struct cri_out out[2];       /* stdout, stderr, when prefixed */
+	ev_io out_io[2];
 };
 
 /* A pidfd watched for the exit of a process that is not our child. */
@@ -225,7 +230,7 @@ by_pid_find(const struct sup *sup, pid_t pid)
 /*
  * Group outcomes and modes.
  */
-static void group_child_done(struct group *g);
+static void group_child_done(struct group *g, struct sup *sup);
 
 static void
 cancel_group(struct group *g, enum cr_cause_kind kind, const char *who)
@@ -236,55 +241,92 @@ cancel_group(struct group *g, enum cr_cause_kind kind, const char *who)
 	cr_source_cancel(g->src, &cause);
 }
 
-/* A child of G (a job, or a group) ended by itself with FAILED or
- * SUCCEEDED; WHO names the job that decided it. */
+/* A child of G (a job, or a group) ended by itself with verdict V
+ * (FAILED, DEADLINE or SUCCEEDED); JOB is the job that decided it. */
 static void
-group_child_outcome(struct group *g, bool failed, bool succeeded,
-    const char *who)
+group_child_outcome(struct group *g, enum cr_verdict v,
+    const struct cr_node *job, struct sup *sup)
 {
-	if (failed) {
-		g->n_failed++;
-		if (g->node->mode == CR_MODE_FAIL_FAST && !g->reported) {
-			g->reported = true;
-			cancel_group(g, CR_CAUSE_SIBLING_FAILED, who);
-			if (g->parent != NULL)
-				group_child_outcome(g->parent, true, false,
-				    who);
-		}
-	} else if (succeeded) {
+	enum cr_cause_kind kind;
+
+	if (v == CR_VERDICT_NONE)
+		return;
+	if (v == CR_VERDICT_SUCCEEDED) {
 		g->n_succeeded++;
 		if (g->node->mode == CR_MODE_RACE && !g->reported) {
 			g->reported = true;
-			cancel_group(g, CR_CAUSE_RACE_WON, who);
+			cancel_group(g, CR_CAUSE_RACE_WON, job->name);
 			if (g->parent != NULL)
-				group_child_outcome(g->parent, false, true,
-				    who);
+				group_child_outcome(g->parent, v, job, sup);
 		}
+		return;
 	}
+	if (g->n_failed++ == 0) {
+		g->first_failure = v;
+		g->first_job = job;
+	}
+	if (g->parent == NULL && g->node->mode != CR_MODE_RACE &&
+	    sup->result->verdict == CR_VERDICT_NONE) {
+		sup->result->verdict = v;
+		sup->result->verdict_job = job;
+	}
+	if (g->node->mode == CR_MODE_FAIL_FAST && !g->reported) {
+		g->reported = true;
+		kind = CR_CAUSE_SIBLING_FAILED;
+		cancel_group(g, kind, job->name);
+		if (g->parent != NULL)
+			group_child_outcome(g->parent, v, job, sup);
+	}
+}
+
+/* True if SRC was cancelled by its own deadline. */
+static bool
+own_deadline(struct cr_source *src)
+{
+	struct cr_cause cause;
+
+	cr_token_cause(cr_source_token(src), &cause);
+	return cause.kind == CR_CAUSE_TIMEOUT &&
+	    strcmp(cause.origin, cr_source_name(src)) == 0;
 }
 
 /* A child of G has finished; when all have, G's outcome goes up. */
 static void
-group_child_done(struct group *g)
+group_child_done(struct group *g, struct sup *sup)
 {
-	bool failed, succeeded;
+	enum cr_verdict v;
 
-	if (++g->n_done < g->n_children || g->parent == NULL)
+	if (++g->n_done < g->n_children)
 		return;
+	if (g->parent == NULL) {
+		/* The root: a race nobody won is decided by its failures. */
+		if (g->node->mode == CR_MODE_RACE && g->n_succeeded == 0 &&
+		    g->n_failed > 0 && sup->result->verdict == CR_VERDICT_NONE) {
+			sup->result->verdict = g->first_failure;
+			sup->result->verdict_job = g->first_job;
+		}
+		return;
+	}
 	if (!g->reported) {
 		g->reported = true;
-		if (g->node->mode == CR_MODE_RACE) {
-			failed = g->n_failed > 0 && g->n_succeeded == 0;
-			succeeded = false;
-		} else {
-			failed = g->n_failed > 0;
-			succeeded = !failed &&
-			    !cr_token_cancelled(cr_source_token(g->src));
-		}
-		group_child_outcome(g->parent, failed, succeeded,
-		    g->node->name);
+		if (own_deadline(g->src))
+			v = CR_VERDICT_DEADLINE;
+		else if (g->node->mode == CR_MODE_RACE)
+			v = g->n_failed > 0 && g->n_succeeded == 0 ?
+			    g->first_failure : CR_VERDICT_NONE;
+		else if (g->n_failed > 0)
+			v = g->first_failure;
+		else if (!cr_token_cancelled(cr_source_token(g->src)))
+			v = CR_VERDICT_SUCCEEDED;
+		else
+			v = CR_VERDICT_NONE;
+		if (v == CR_VERDICT_DEADLINE)
+			group_child_outcome(g->parent, v, g->node, sup);
+		else
+			group_child_outcome(g->parent, v, g->first_job != NULL ?
+			    g->first_job : g->node, sup);
 	}
-	group_child_done(g->parent);
+	group_child_done(g->parent, sup);
 }
 
 /*
@@ -334,6 +376,9 @@ stop_step(struct job *job)
 	record_sent(job, st->signo);
 	signal_group(job, st->signo, true);
 	if (job->step < job->stop.n && isfinite(st->wait)) {
+		/* libev counts from the time cached at the start of this
+		 * loop iteration; a long iteration would shorten the grace. */
+		ev_now_update(sup->loop);
 		ev_timer_set(&job->step_timer, st->wait, 0.);
 		ev_timer_start(sup->loop, &job->step_timer);
 	}
@@ -385,6 +430,20 @@ stop_escalate(struct job *job)
 /*
  * Cancellation of a job's token: the loop-thread callback.
  */
+
+/* The command ended by itself, but what it left running is being waited
+ * for (--leftovers=wait) when the job is cancelled: the job did not finish
+ * in time, so it counts as cancelled; its own status stays recorded. */
+static void
+stop_leftovers(struct job *job)
+{
+	if (job->sup->opts->leftover == CR_LEFTOVER_WAIT && job->node != NULL) {
+		job->res->state = CR_JOB_CANCELLED;
+		cr_token_cause(cr_source_token(job->src), &job->res->cause);
+	}
+	stop_start(job);
+}
+
 static void
 job_cancel_cb(void *arg, const struct cr_cause *cause)
 {
@@ -407,8 +466,11 @@ job_cancel_cb(void *arg, const struct cr_cause *cause)
 		stop_start(job);
 		break;
 	case PH_EXITED:
-		/* Waiting for what the command left running. */
-		stop_start(job);
+		/* The command is gone.  If we are waiting for what it left
+		 * running, stop that now; if the sweep has not looked yet,
+		 * it sees the cancellation when it does. */
+		if (job->res->leftovers > 0)
+			stop_leftovers(job);
 		break;
 	case PH_DONE:
 		break;
@@ -418,6 +480,42 @@ job_cancel_cb(void *arg, const struct cr_cause *cause)
 /*
  * Starting jobs.
  */
+static void
+output_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct cri_out *o = w->data;
+
+	if (cri_out_read(o) == 1) {
+		ev_io_stop(loop, w);
+		cri_out_close(o);
+	}
+}
+
+/* Gives the job pipes for its stdout and stderr, read by the loop; a
+ * failure leaves that stream inherited as it is. */
+static void
+output_open(struct job *job, struct cri_spawn *sp)
+{
+	struct sup *sup = job->sup;
+	int i, wfd;
+
+	for (i = 0; i < 2; i++) {
+		if (cri_out_open(&job->out[i], job->node->name, i + 1,
+		    &wfd) < 0) {
+			job->out[i].prefix = NULL;
+			continue;
+		}
+		if (i == 0)
+			sp->stdout_fd = wfd;
+		else
+			sp->stderr_fd = wfd;
+		ev_io_init(&job->out_io[i], output_cb, job->out[i].fd,
+		    EV_READ);
+		job->out_io[i].data = &job->out[i];
+		ev_io_start(sup->loop, &job->out_io[i]);
+	}
+}
+
 static void
 job_start(struct job *job)
 {
@@ -445,7 +543,13 @@ job_start(struct job *job)
 	sp.own_group = !sup->opts->foreground;
 	sp.stdout_fd = -1;
 	sp.stderr_fd = -1;
+	if (sup->opts->prefix_output)
+		output_open(job, &sp);
 	rc = cri_spawn(&sp, &pid);
+	if (sp.stdout_fd >= 0)
+		close(sp.stdout_fd);
+	if (sp.stderr_fd >= 0)
+		close(sp.stderr_fd);
 	job->phase = PH_RUNNING;
 	if (pid == 0) {
 		/* fork failed: nothing to reap. */
@@ -456,7 +560,7 @@ job_start(struct job *job)
 		job->res->ended = wall_now();
 		emit(sup, CR_EVENT_NOTE, job, 0, "job '%s': cannot start: %s",
 		    job_name(job), strerror(-rc));
-		group_child_outcome(job->group, true, false, job_name(job));
+		group_child_outcome(job->group, CR_VERDICT_FAILED, node, sup);
 		job_done(job);
 		return;
 	}
@@ -605,6 +709,7 @@ static void
 job_done(struct job *job)
 {
 	struct sup *sup = job->sup;
+	int i;
 
 	job->phase = PH_DONE;
 	ev_timer_stop(sup->loop, &job->step_timer);
@@ -615,8 +720,14 @@ job_done(struct job *job)
 		finish_run(sup);
 		return;
 	}
+	for (i = 0; i < 2; i++) {
+		if (job->out[i].prefix == NULL)
+			continue;
+		ev_io_stop(sup->loop, &job->out_io[i]);
+		cri_out_close(&job->out[i]);
+	}
 	sup->n_done++;
-	group_child_done(job->group);
+	group_child_done(job->group, sup);
 	start_pending(sup);
 	if (sup->n_done == sup->plan->n_jobs)
 		all_jobs_done(sup);
@@ -628,7 +739,7 @@ job_exited(struct job *job, int status)
 {
 	struct sup *sup = job->sup;
 	struct cr_job_result *res = job->res;
-	bool ok;
+	enum cr_verdict v;
 
 	job->phase = PH_EXITED;
 	res->ended = wall_now();
@@ -646,12 +757,16 @@ job_exited(struct job *job, int status)
 		job->state_set = true;
 		if (job->cancelled) {
 			res->state = CR_JOB_CANCELLED;
+			v = own_deadline(job->src) ? CR_VERDICT_DEADLINE :
+			    CR_VERDICT_NONE;
+		} else if (job_succeeded(job)) {
+			res->state = CR_JOB_SUCCEEDED;
+			v = CR_VERDICT_SUCCEEDED;
 		} else {
-			ok = job_succeeded(job);
-			res->state = ok ? CR_JOB_SUCCEEDED : CR_JOB_FAILED;
-			group_child_outcome(job->group, !ok, ok,
-			    job_name(job));
+			res->state = CR_JOB_FAILED;
+			v = CR_VERDICT_FAILED;
 		}
+		group_child_outcome(job->group, v, job->node, sup);
 	}
 	if (!sup->opts->contain) {
 		job_done(job);
@@ -914,7 +1029,7 @@ sweep(struct sup *sup)
 			    job_name(job), job->members,
 			    job->members == 1 ? "" : "es");
 			if (job->cancelled)
-				stop_start(job);
+				stop_leftovers(job);
 		} else {
 			emit(sup, CR_EVENT_NOTE, job, 0,
 			    "job '%s': %u leftover process%s still running: "
@@ -1140,6 +1255,7 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 	struct cr_result *result;
 	struct job *job;
 	size_t i, next_group = 0, n_sigs;
+	sigset_t unblock;
 	int rc = 0, sig;
 
 	*resultp = NULL;
@@ -1191,6 +1307,13 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 		sup.sigw[n_sigs].data = &sup;
 		ev_signal_start(sup.loop, &sup.sigw[n_sigs++]);
 	}
+	/* A parent may have started us with signals blocked: unblock the
+	 * ones we watch, or we would never hear of them (SIGCHLD above all). */
+	sigemptyset(&unblock);
+	sigaddset(&unblock, SIGCHLD);
+	for (i = 0; i < n_sigs; i++)
+		sigaddset(&unblock, sup.sigw[i].signum);
+	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
 	ev_child_init(&sup.childw, child_cb, 0, 0);
 	sup.childw.data = &sup;
 	ev_child_start(sup.loop, &sup.childw);
