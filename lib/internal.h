@@ -87,4 +87,34 @@ int cri_pidfd_open(pid_t pid);
  * or a negative errno (-ESRCH: gone).  Loop thread only. */
 int cri_proc_signal(const struct cri_proc *p, int sig, int *pidfd);
 
+/*
+ * output.c: a job's output, carried line by line with its name in front.
+ */
+struct cri_out_buf {
+	char *data;
+	size_t len, cap;
+};
+
+struct cri_out {
+	int fd;                  /* read end of the job's pipe, -1 closed */
+	int out_fd;              /* where lines go: 1 or 2 */
+	char *prefix;            /* "[name] " */
+	size_t prefix_len;
+	struct cri_out_buf partial; /* a line still waiting for its end */
+	bool midline;            /* a long line's first piece went out */
+};
+
+/* Makes the pipe a job writes into; *WRITE_FD (close-on-exec) is for the
+ * child.  Returns 0 or a negative errno.  Loop thread only. */
+int cri_out_open(struct cri_out *o, const char *name, int out_fd,
+    int *write_fd);
+
+/* Carries what can be read now.  Returns 1 at end of file, else 0.
+ * Loop thread only. */
+int cri_out_read(struct cri_out *o);
+
+/* Carries what is left, ends a last line without newline, and closes.
+ * Safe on a closed or zeroed-then-opened object.  Loop thread only. */
+void cri_out_close(struct cri_out *o);
+
 #endif /* CR_INTERNAL_H */
