@@ -89,6 +89,7 @@ struct job {
 	unsigned members;            /* live processes at the last sweep */
 	ev_timer step_timer;
 	struct job *next_pending;
+	struct job *active_prev, *active_next; /* started, not done */
 	struct cri_out out[2];       /* stdout, stderr, when prefixed */
 	ev_io out_io[2];
 };
@@ -112,6 +113,7 @@ struct sup {
 	struct job *pending_head, **pending_tail;
 	bool starting;               /* start_pending is on the stack */
 	unsigned n_active;           /* started, not done */
+	struct job *active;          /* list of those */
 	unsigned n_done;
 	bool finishing;              /* every job is done: final sweep */
 	bool finished;
@@ -133,6 +135,34 @@ struct sup {
 };
 
 static void sweep_request(struct sup *);
+
+static void
+active_add(struct job *job)
+{
+	struct sup *sup = job->sup;
+
+	job->active_prev = NULL;
+	job->active_next = sup->active;
+	if (sup->active != NULL)
+		sup->active->active_prev = job;
+	sup->active = job;
+	sup->n_active++;
+}
+
+static void
+active_remove(struct job *job)
+{
+	struct sup *sup = job->sup;
+
+	if (job->active_prev != NULL)
+		job->active_prev->active_next = job->active_next;
+	else
+		sup->active = job->active_next;
+	if (job->active_next != NULL)
+		job->active_next->active_prev = job->active_prev;
+	job->active_prev = job->active_next = NULL;
+	sup->n_active--;
+}
 static void job_done(struct job *);
 static void start_pending(struct sup *);
 
@@ -526,7 +556,7 @@ job_start(struct job *job)
 	int rc;
 
 	job->res->started = wall_now();
-	sup->n_active++;
+	active_add(job);
 	if (cr_token_cancelled(cr_source_token(job->src))) {
 		job->res->state = CR_JOB_SKIPPED;
 		job->state_set = true;
@@ -670,7 +700,7 @@ finish_run(struct sup *sup)
 			 * (forked after it): sweep again. */
 			if (sw->phase == PH_DONE) {
 				sw->phase = PH_EXITED;
-				sup->n_active++;
+				active_add(sw);
 			}
 			sweep_request(sup);
 			return;
@@ -699,7 +729,7 @@ all_jobs_done(struct sup *sup)
 	}
 	sw->phase = PH_EXITED;
 	sw->res->started = wall_now();
-	sup->n_active++;
+	active_add(sw);
 	if (cr_token_cancelled(cr_source_token(sw->src)))
 		job_cancel_cb(sw, &sup->result->cause);
 	sweep_request(sup);
@@ -715,7 +745,7 @@ job_done(struct job *job)
 	ev_timer_stop(sup->loop, &job->step_timer);
 	if (job->res->ended == 0)
 		job->res->ended = wall_now();
-	sup->n_active--;
+	active_remove(job);
 	if (job == sup->sweeper) {
 		finish_run(sup);
 		return;
@@ -911,26 +941,20 @@ static void
 sweep(struct sup *sup)
 {
 	struct cri_proc_table *t = &sup->table;
-	struct job *job, *sole = NULL;
+	struct job *job, *next, *sole;
 	struct cri_proc *p;
-	unsigned n_need = 0, n_live = 0;
-	size_t i, j;
+	unsigned n_need = 0;
+	size_t i;
 	int o, fd;
 
-	for (j = 0; j < sup->n_jobs; j++) {
-		job = &sup->jobs[j];
+	for (job = sup->active; job != NULL; job = job->active_next) {
 		job->members = 0;
-		if (job->phase == PH_RUNNING || job->phase == PH_EXITED) {
-			n_live++;
-			sole = job;
-		}
 		if (job_needs_sweep(job))
 			n_need++;
 	}
 	if (n_need == 0)
 		return;
-	if (n_live != 1)
-		sole = NULL;
+	sole = sup->n_active == 1 ? sup->active : NULL;
 	if (cri_proc_scan(t) < 0)
 		return; /* ENOMEM: the next event tries again */
 	if (sup->owner_cap < t->n) {
@@ -995,8 +1019,10 @@ sweep(struct sup *sup)
 			}
 		}
 	}
-	for (j = 0; j < sup->n_jobs; j++) {
-		job = &sup->jobs[j];
+	for (job = sup->active; job != NULL; job = next) {
+		/* job_done() takes JOB off the list and may start others,
+		 * which go to its head: carry on from the saved next. */
+		next = job->active_next;
 		if (!job_needs_sweep(job))
 			continue;
 		if (job->stopping && !job->cur_reported) {
@@ -1072,10 +1098,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		job_exited(job, w->rstatus);
 	} else {
 		/* An orphan of some job ended. */
-		job = NULL;
-		for (size_t j = 0; sup->n_active == 1 && j < sup->n_jobs; j++)
-			if (sup->jobs[j].phase == PH_EXITED)
-				job = &sup->jobs[j];
+		job = sup->n_active == 1 ? sup->active : NULL;
 		if (job == NULL || !finish_fast(sup, job))
 			sweep_request(sup);
 	}
