@@ -657,8 +657,12 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 	memset(&ro, 0, sizeof(ro));
 	rep.o = o;
 	rep.command = plan->n_jobs > 0 ? plan->jobs[0]->name : "";
-	ro.on_event = on_event;
-	ro.event_arg = &rep;
+	/* Events are formatted only for -v: without it, no printf code is
+	 * run (or paged in) on the common path. */
+	if (o->verbose) {
+		ro.on_event = on_event;
+		ro.event_arg = &rep;
+	}
 	ro.foreground = o->foreground;
 	if (timeout_mode) {
 		ro.contain = false;
@@ -777,6 +781,26 @@ run(const struct options *o)
 	}
 	cr_plan_free(plan);
 	return 0;
+}
+
+/*
+ * Runs before main, as early as a program can: blocks the signals that
+ * cancel a run until cr_run() has its handlers in place and unblocks them.
+ * Started as a background job, cancelrun inherits INT at SIG_IGN, and the
+ * kernel drops an ignored signal on arrival, but never a blocked one: an
+ * INT that comes while we start is kept pending and acted on.
+ */
+static void __attribute__((constructor))
+hold_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
 int

@@ -146,7 +146,8 @@ struct cr_cause {
 void cr_cause_set(struct cr_cause *cause, enum cr_cause_kind kind, int signo,
     const char *origin);
 
-/* Writes the cause's report form into BUF: "timeout", "idle-timeout",
+/* Writes the cause's report form into BUF: "timeout:NAME" (whose
+ * deadline; just "timeout" for a nameless root), "idle-timeout:NAME",
  * "signal:INT", "parent", "sibling-failed:NAME", "race-won:NAME", "user",
  * or "" for CR_CAUSE_NONE.  Like snprintf.  Any thread. */
 int cr_cause_format(const struct cr_cause *cause, char *buf, size_t len);

@@ -368,11 +368,17 @@ format_secs(struct out *o, double x)
 static bool
 whole_ms(double secs, uint64_t *ms)
 {
+	double x = secs * 1000;
 	long long n;
 
 	if (secs >= 1e12)
 		return false;
-	n = llround(secs * 1000);
+	/* Round to nearest without libm (llround): x < 2^53, so x - n is
+	 * exact.  Not linking libm saves cancelrun a third of a megabyte of
+	 * resident memory. */
+	n = (long long)x;
+	if (x - (double)n >= 0.5)
+		n++;
 	*ms = (uint64_t)n;
 	return (double)n / 1000 == secs;
 }

@@ -53,7 +53,7 @@ struct cri_spawn {
 /* Starts SP's command.  Returns 0 with *PID set; or a negative errno value
  * of a failed exec (ENOENT, EACCES, ...) with *PID set to the child, which
  * exits 127 and is reaped like any other; or a negative errno of a failed
- * fork with *PID 0.  Blocks only until the child has exec'd.  Loop thread
+ * clone with *PID 0.  Blocks only until the child has exec'd.  Loop thread
  * only (the caller must be the only thread that forks). */
 int cri_spawn(const struct cri_spawn *sp, pid_t *pid);
 

@@ -124,9 +124,12 @@ cr_cause_format(const struct cr_cause *cause, char *buf, size_t len)
 	case CR_CAUSE_USER:
 		return snprintf(buf, len, "user");
 	case CR_CAUSE_TIMEOUT:
-		return snprintf(buf, len, "timeout");
 	case CR_CAUSE_IDLE_TIMEOUT:
-		return snprintf(buf, len, "idle-timeout");
+		/* Say whose deadline it was, unless it was the root's. */
+		return snprintf(buf, len, "%s%s%s",
+		    cause->kind == CR_CAUSE_TIMEOUT ? "timeout" :
+		    "idle-timeout", cause->origin[0] != '\0' ? ":" : "",
+		    cause->origin);
 	case CR_CAUSE_SIGNAL:
 		signame = cr_signal_name(cause->signo);
 		if (signame != NULL)

@@ -73,7 +73,8 @@ struct job {
 	struct cr_source *src;
 	struct cr_registration reg;
 	struct cr_job_result *res;
-	struct cr_term_seq stop;
+	const struct cr_term_seq *stop; /* the plan's */
+	bool kill_now;               /* a second signal: KILL is next */
 	pid_t pid;
 	pid_t pgid;                  /* 0 if it shares cancelrun's group */
 	enum phase phase;
@@ -90,8 +91,13 @@ struct job {
 	ev_timer step_timer;
 	struct job *next_pending;
 	struct job *active_prev, *active_next; /* started, not done */
-	struct cri_out out[2];       /* stdout, stderr, when prefixed */
-	ev_io out_io[2];
+	struct output *output;       /* when output is prefixed */
+};
+
+/* A job's stdout and stderr, carried line by line. */
+struct output {
+	struct cri_out out[2];
+	ev_io io[2];
 };
 
 /* A pidfd watched for the exit of a process that is not our child. */
@@ -131,6 +137,7 @@ struct sup {
 	    CR_ARRAY_SIZE(forward_signals)];
 	ev_child childw;
 	ev_prepare sweep;
+	ev_idle start_more;
 	ev_timer kill_after;
 };
 
@@ -381,7 +388,11 @@ signal_group(struct job *job, int sig, bool cont)
 		if (again)
 			(void)kill(-job->pgid, SIGCONT);
 	}
-	if (job->phase == PH_RUNNING && job->pid > 0) {
+	/* The command itself, once only: directly when it is not in the
+	 * group just signalled (--foreground, or it moved to a group of its
+	 * own).  Its PID is ours until libev reaps it. */
+	if (job->phase == PH_RUNNING && job->pid > 0 &&
+	    (job->pgid == 0 || getpgid(job->pid) != job->pgid)) {
 		(void)kill(job->pid, sig);
 		if (again)
 			(void)kill(job->pid, SIGCONT);
@@ -393,19 +404,25 @@ static void
 stop_step(struct job *job)
 {
 	struct sup *sup = job->sup;
+	static const struct cr_term_step kill_step = { SIGKILL, INFINITY };
 	const struct cr_term_step *st;
 
 	ev_timer_stop(sup->loop, &job->step_timer);
-	if (job->step >= job->stop.n || job->phase == PH_DONE)
+	if (job->step >= job->stop->n || job->phase == PH_DONE)
 		return;
-	st = &job->stop.step[job->step++];
+	if (job->kill_now) {
+		st = &kill_step;
+		job->step = job->stop->n;
+	} else {
+		st = &job->stop->step[job->step++];
+	}
 	job->cur_signal = st->signo;
 	job->cur_reported = false;
 	job->cur_group_procs = 0;
 	job->n_hit = 0;
 	record_sent(job, st->signo);
 	signal_group(job, st->signo, true);
-	if (job->step < job->stop.n && isfinite(st->wait)) {
+	if (job->step < job->stop->n && isfinite(st->wait)) {
 		/* libev counts from the time cached at the start of this
 		 * loop iteration; a long iteration would shorten the grace. */
 		ev_now_update(sup->loop);
@@ -444,16 +461,17 @@ stop_start(struct job *job)
 static void
 stop_escalate(struct job *job)
 {
-	if (!job->stopping || job->phase == PH_DONE ||
+	if (job->phase == PH_DONE || job->phase == PH_PENDING ||
 	    job->cur_signal == SIGKILL)
 		return;
-	job->stop.n = job->step;
-	if (job->stop.n == CR_TERM_SEQ_MAX)
-		job->stop.n--;
-	job->stop.step[job->stop.n].signo = SIGKILL;
-	job->stop.step[job->stop.n].wait = INFINITY;
-	job->stop.n++;
-	job->step = job->stop.n - 1;
+	/* Under forward_signal a received signal was passed on without a
+	 * stop sequence; its KILL timer lands here too. */
+	if (!job->stopping && !job->sup->opts->forward_signal)
+		return;
+	job->stopping = true;
+	job->kill_now = true;
+	if (job->step >= job->stop->n)
+		job->step = job->stop->n - 1; /* the last step was sent */
 	stop_step(job);
 }
 
@@ -527,22 +545,26 @@ static void
 output_open(struct job *job, struct cri_spawn *sp)
 {
 	struct sup *sup = job->sup;
+	struct output *o;
 	int i, wfd;
 
+	o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return;
+	job->output = o;
 	for (i = 0; i < 2; i++) {
-		if (cri_out_open(&job->out[i], job->node->name, i + 1,
+		if (cri_out_open(&o->out[i], job->node->name, i + 1,
 		    &wfd) < 0) {
-			job->out[i].prefix = NULL;
+			o->out[i].prefix = NULL;
 			continue;
 		}
 		if (i == 0)
 			sp->stdout_fd = wfd;
 		else
 			sp->stderr_fd = wfd;
-		ev_io_init(&job->out_io[i], output_cb, job->out[i].fd,
-		    EV_READ);
-		job->out_io[i].data = &job->out[i];
-		ev_io_start(sup->loop, &job->out_io[i]);
+		ev_io_init(&o->io[i], output_cb, o->out[i].fd, EV_READ);
+		o->io[i].data = &o->out[i];
+		ev_io_start(sup->loop, &o->io[i]);
 	}
 }
 
@@ -615,11 +637,16 @@ job_start(struct job *job)
 		cr_source_cancel_after(job->src, node->timeout);
 }
 
+/* Jobs started in one go before the loop gets a turn: a deadline or a
+ * signal that arrives while thousands of jobs start is acted on within
+ * one batch, not after the last job. */
+#define START_BATCH 64
+
 static void
 start_pending(struct sup *sup)
 {
 	struct job *job;
-	unsigned max = sup->plan->max_parallel;
+	unsigned max = sup->plan->max_parallel, n = 0;
 
 	/* A skipped job finishes inside job_start and calls us again: let
 	 * the outer loop go on instead of recursing once per job. */
@@ -628,12 +655,23 @@ start_pending(struct sup *sup)
 	sup->starting = true;
 	while ((job = sup->pending_head) != NULL &&
 	    (max == 0 || sup->n_active < max)) {
+		if (n++ == START_BATCH) {
+			ev_idle_start(sup->loop, &sup->start_more);
+			break;
+		}
 		sup->pending_head = job->next_pending;
 		if (sup->pending_head == NULL)
 			sup->pending_tail = &sup->pending_head;
 		job_start(job);
 	}
 	sup->starting = false;
+}
+
+static void
+start_more_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	ev_idle_stop(loop, w);
+	start_pending(w->data);
 }
 
 /*
@@ -750,12 +788,14 @@ job_done(struct job *job)
 		finish_run(sup);
 		return;
 	}
-	for (i = 0; i < 2; i++) {
-		if (job->out[i].prefix == NULL)
+	for (i = 0; job->output != NULL && i < 2; i++) {
+		if (job->output->out[i].prefix == NULL)
 			continue;
-		ev_io_stop(sup->loop, &job->out_io[i]);
-		cri_out_close(&job->out[i]);
+		ev_io_stop(sup->loop, &job->output->io[i]);
+		cri_out_close(&job->output->out[i]);
 	}
+	free(job->output);
+	job->output = NULL;
 	sup->n_done++;
 	group_child_done(job->group, sup);
 	start_pending(sup);
@@ -1224,7 +1264,7 @@ init_job(struct sup *sup, struct job *job, const struct cr_node *node,
 	job->node = node;
 	job->res = res;
 	res->exit_code = -1;
-	job->stop = node != NULL ? node->stop : sup->plan->root->stop;
+	job->stop = node != NULL ? &node->stop : &sup->plan->root->stop;
 	ev_timer_init(&job->step_timer, step_timer_cb, 0., 0.);
 	job->step_timer.data = job;
 }
@@ -1251,6 +1291,7 @@ sup_release(struct sup *sup)
 		ev_signal_stop(sup->loop, &sup->sigw[i]);
 	ev_child_stop(sup->loop, &sup->childw);
 	ev_prepare_stop(sup->loop, &sup->sweep);
+	ev_idle_stop(sup->loop, &sup->start_more);
 	ev_timer_stop(sup->loop, &sup->kill_after);
 	for (i = 0; i < sup->n_jobs; i++) {
 		ev_timer_stop(sup->loop, &sup->jobs[i].step_timer);
@@ -1259,6 +1300,11 @@ sup_release(struct sup *sup)
 			cr_source_free(sup->jobs[i].src);
 		}
 		free(sup->jobs[i].hit);
+		for (int k = 0; sup->jobs[i].output != NULL && k < 2; k++) {
+			ev_io_stop(sup->loop, &sup->jobs[i].output->io[k]);
+			cri_out_close(&sup->jobs[i].output->out[k]);
+		}
+		free(sup->jobs[i].output);
 	}
 	/* Children before parents: groups were built parent first. */
 	for (i = sup->n_groups; i-- > 0;)
@@ -1342,6 +1388,8 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 	ev_child_start(sup.loop, &sup.childw);
 	ev_prepare_init(&sup.sweep, sweep_prepare_cb);
 	sup.sweep.data = &sup;
+	ev_idle_init(&sup.start_more, start_more_cb);
+	sup.start_more.data = &sup;
 	ev_init(&sup.kill_after, kill_after_cb);
 	sup.kill_after.data = &sup;
 

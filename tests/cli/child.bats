@@ -59,7 +59,8 @@ BLOCKED=(perl -MPOSIX -e '
 FDS=(bash -c 'exec 5</dev/null 7>/dev/null 200</dev/null; exec "$@"' _)
 
 @test "the command has its own process group, below cancelrun" {
-	start_bg "$CANCELRUN" "$CHILDINFO" --wait-signal "$TMP/info"
+	start_bg "$CANCELRUN" \
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO" --wait-signal "$TMP/info"
 	wait_file "$TMP/info"
 	cat "$TMP/info"
 	local pid pgid ppid sid cr_pgid cr_sid cr_out child_out
@@ -87,8 +88,8 @@ FDS=(bash -c 'exec 5</dev/null 7>/dev/null 200</dev/null; exec "$@"' _)
 }
 
 @test "--foreground: the command stays in cancelrun's process group" {
-	start_bg "$CANCELRUN" --foreground "$CHILDINFO" --wait-signal \
-	    "$TMP/info"
+	start_bg "$CANCELRUN" --foreground env CR_TEST_MARK="$MARK" \
+	    "$CHILDINFO" --wait-signal "$TMP/info"
 	wait_file "$TMP/info"
 	cat "$TMP/info"
 	local pid pgid ppid cr_pgid
@@ -107,7 +108,7 @@ FDS=(bash -c 'exec 5</dev/null 7>/dev/null 200</dev/null; exec "$@"' _)
 }
 
 @test "the command starts with no signal blocked, ignored or caught" {
-	run --separate-stderr "$CANCELRUN" "$CHILDINFO"
+	run --separate-stderr "$CANCELRUN" env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	echo "$output" >"$TMP/report"
@@ -116,7 +117,7 @@ FDS=(bash -c 'exec 5</dev/null 7>/dev/null 200</dev/null; exec "$@"' _)
 
 @test "... also under -t, -s and --foreground" {
 	run --separate-stderr "$CANCELRUN" -t 30s -s INT -g 5s --foreground \
-	    "$CHILDINFO"
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	echo "$output" >"$TMP/report"
@@ -124,30 +125,34 @@ FDS=(bash -c 'exec 5</dev/null 7>/dev/null 200</dev/null; exec "$@"' _)
 }
 
 @test "... even when cancelrun is started with signals ignored" {
-	run_bg "${IGNORED[@]}" "$CHILDINFO"
+	run_bg "${IGNORED[@]}" env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	[ "$status" -eq 0 ]
 	# The wrapper works: INT (bit 2) and more are ignored.
 	[ "$(info sigign "$TMP/out")" != "$ZERO" ]
 
-	run_bg "${IGNORED[@]}" "$CANCELRUN" "$CHILDINFO"
+	run_bg "${IGNORED[@]}" "$CANCELRUN" \
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	[ "$status" -eq 0 ]
 	assert_clean "$TMP/out"
 
-	run_bg "${IGNORED[@]}" "$CANCELRUN" --foreground "$CHILDINFO"
+	run_bg "${IGNORED[@]}" "$CANCELRUN" --foreground \
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	[ "$status" -eq 0 ]
 	assert_clean "$TMP/out"
 }
 
 @test "... even when cancelrun is started with signals blocked" {
-	run_bg "${BLOCKED[@]}" "$CHILDINFO"
+	run_bg "${BLOCKED[@]}" env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	[ "$status" -eq 0 ]
 	[ "$(info sigblk "$TMP/out")" != "$ZERO" ]
 
-	run_bg "${BLOCKED[@]}" "$CANCELRUN" "$CHILDINFO"
+	run_bg "${BLOCKED[@]}" "$CANCELRUN" \
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	[ "$status" -eq 0 ]
 	assert_clean "$TMP/out"
 
-	run_bg "${BLOCKED[@]}" "$CANCELRUN" -t 30s --foreground "$CHILDINFO"
+	run_bg "${BLOCKED[@]}" "$CANCELRUN" -t 30s --foreground \
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	[ "$status" -eq 0 ]
 	assert_clean "$TMP/out"
 }
@@ -160,7 +165,7 @@ FDS=(bash -c 'exec 5</dev/null 7>/dev/null 200</dev/null; exec "$@"' _)
 }
 
 @test "the command has only descriptors 0, 1 and 2" {
-	run --separate-stderr "$CANCELRUN" "$CHILDINFO"
+	run --separate-stderr "$CANCELRUN" env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	echo "$output" >"$TMP/report"
@@ -168,30 +173,32 @@ FDS=(bash -c 'exec 5</dev/null 7>/dev/null 200</dev/null; exec "$@"' _)
 }
 
 @test "... even when cancelrun is started with more descriptors open" {
-	run_bg "${FDS[@]}" "$CHILDINFO"
+	run_bg "${FDS[@]}" env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	[ "$status" -eq 0 ]
 	# The wrapper works: 5, 7 and 200 are open.
 	local fds=" $(info fds "$TMP/out") "
 	[[ "$fds" == *" 5 "* && "$fds" == *" 7 "* && "$fds" == *" 200 "* ]]
 
-	run_bg "${FDS[@]}" "$CANCELRUN" "$CHILDINFO"
+	run_bg "${FDS[@]}" "$CANCELRUN" env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	[ "$status" -eq 0 ]
 	assert_clean "$TMP/out"
 
-	run_bg "${FDS[@]}" "$CANCELRUN" -t 30s --foreground "$CHILDINFO"
+	run_bg "${FDS[@]}" "$CANCELRUN" -t 30s --foreground \
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	[ "$status" -eq 0 ]
 	assert_clean "$TMP/out"
 }
 
 @test "... and all of it at once" {
-	run_bg "${FDS[@]}" "${IGNORED[@]}" "${BLOCKED[@]}" "$CHILDINFO"
+	run_bg "${FDS[@]}" "${IGNORED[@]}" "${BLOCKED[@]}" \
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	[ "$status" -eq 0 ]
 	[ "$(info sigblk "$TMP/out")" != "$ZERO" ]
 	[ "$(info sigign "$TMP/out")" != "$ZERO" ]
 	[ "$(info fds "$TMP/out")" != "0 1 2" ]
 
 	run_bg "${FDS[@]}" "${IGNORED[@]}" "${BLOCKED[@]}" "$CANCELRUN" -t 30s \
-	    "$CHILDINFO"
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO"
 	[ "$status" -eq 0 ]
 	assert_clean "$TMP/out"
 }

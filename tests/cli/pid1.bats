@@ -116,7 +116,8 @@ assert_none_left() {
 
 still_running() {
 	if ! alive "$CR_PID"; then
-		echo "cancelrun had already returned when the tree was checked" >&2
+		echo "cancelrun had already returned when the tree" \
+		    "was checked" >&2
 		cr_stderr
 		return 1
 	fi
@@ -261,7 +262,9 @@ for r in 1 2; do
 	b=" $(echo $(zombies)) "
 	for z in $a; do
 		case $b in
-		*" $z "*) echo "lasting zombie: $(ps -o pid=,ppid=,stat=,args= -p $z)" ;;
+		*" $z "*)
+			echo "lasting zombie:" \
+			    "$(ps -o pid=,ppid=,stat=,args= -p $z)" ;;
 		esac
 	done
 	a=$b

@@ -216,7 +216,7 @@ show() {
 
 @test "-s INT: the command gets INT on timeout" {
 	run --separate-stderr "$CANCELRUN" -t 1s -s INT \
-	    "$CHILDINFO" --trap INT "$TMP/got"
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO" --trap INT "$TMP/got"
 	show
 	cat "$TMP/got" || true
 	[ "$status" -eq 124 ]
@@ -225,7 +225,7 @@ show() {
 
 @test "-s INT with --preserve-status: the command's own status" {
 	run --separate-stderr "$CANCELRUN" --preserve-status -t 1s -s SIGINT \
-	    "$CHILDINFO" --trap INT "$TMP/got"
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO" --trap INT "$TMP/got"
 	show
 	[ "$status" -eq 0 ]
 	[ "$(cat "$TMP/got")" = "got INT" ]
@@ -233,7 +233,7 @@ show() {
 
 @test "--term-seq INT,1s,TERM: the command gets INT first" {
 	run --separate-stderr "$CANCELRUN" -t 1s --term-seq INT,1s,TERM \
-	    "$CHILDINFO" --trap INT "$TMP/got"
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO" --trap INT "$TMP/got"
 	show
 	[ "$status" -eq 124 ]
 	[ "$(cat "$TMP/got")" = "got INT" ]
@@ -242,8 +242,8 @@ show() {
 @test "--term-seq: the next step follows when the first is ignored" {
 	# INT is ignored (inherited through exec), TERM is caught.
 	run --separate-stderr "$CANCELRUN" -t 1s --term-seq INT,0.3s,TERM \
-	    sh -c 'trap "" INT; exec "$0" --trap TERM "$1"' \
-	    "$CHILDINFO" "$TMP/got"
+	    env CR_TEST_MARK="$MARK" \
+	    sh -c 'trap "" INT; exec "$0" --trap TERM "$1"' "$CHILDINFO" "$TMP/got"
 	show
 	[ "$status" -eq 124 ]
 	[ "$(cat "$TMP/got")" = "got TERM" ]

@@ -19,7 +19,8 @@ GNU_TIMEOUT="${GNU_TIMEOUT:-/usr/bin/timeout}"
 export LC_ALL=C
 
 setup_file() {
-	if ! "$GNU_TIMEOUT" --version 2>/dev/null | grep -q 'GNU coreutils'; then
+	if ! "$GNU_TIMEOUT" --version 2>/dev/null |
+	    grep -q 'GNU coreutils'; then
 		skip "no GNU timeout at $GNU_TIMEOUT"
 	fi
 }
@@ -281,9 +282,9 @@ now_ms() {
 	link_both
 	for side in gnu ours; do
 		(PATH="$TMP/$side:$PATH" && exec timeout --foreground 10 \
-		    "$CHILDINFO") >"$TMP/$side.fg"
+		    env CR_TEST_MARK="$MARK" "$CHILDINFO") >"$TMP/$side.fg"
 		(PATH="$TMP/$side:$PATH" && exec timeout 10 \
-		    "$CHILDINFO") >"$TMP/$side.bg"
+		    env CR_TEST_MARK="$MARK" "$CHILDINFO") >"$TMP/$side.bg"
 		echo "$side: shell pgid $shell_pgid; --foreground:" \
 		    "$(grep pgid "$TMP/$side.fg"), without:" \
 		    "$(grep pgid "$TMP/$side.bg")"
@@ -303,6 +304,15 @@ now_ms() {
 	no_survivors
 }
 
+# settle: give timeout time to get past fork().  GNU timeout has a window
+# there: the command may already run (and report) before timeout's parent
+# side has stored its pid, and a signal that arrives in that window makes
+# GNU timeout exit 128+N at once, leaving the command running.  That is
+# not what these tests compare, so both sides get the same pause.
+settle() {
+	sleep 0.3
+}
+
 # received SIG SIDE: start timeout (SIDE) with a command that dies of
 # any signal, send SIG to timeout once the command runs; sets status.
 received() {
@@ -311,6 +321,7 @@ received() {
 	start_bg env PATH="$TMP/$side:$PATH" timeout 30 \
 	    env CR_TEST_MARK="$MARK" "$CHILDINFO" --wait-signal "$TMP/ready"
 	wait_file "$TMP/ready"
+	settle
 	kill -"$sig" "$BG_PID"
 	wait_bg
 	echo "$side, $sig: status $status, stderr '$(cat "$TMP/err")'"
@@ -337,8 +348,10 @@ received() {
 		for side in gnu ours; do
 			rm -f "$TMP/out" "$TMP/got.$side"
 			start_bg env PATH="$TMP/$side:$PATH" timeout 30 \
+			    env CR_TEST_MARK="$MARK" \
 			    "$CHILDINFO" --trap "$sig" "$TMP/got.$side"
 			wait_file "$TMP/out"
+			settle
 			kill -"$sig" "$BG_PID"
 			wait_bg
 			echo "$side, $sig: status $status," \

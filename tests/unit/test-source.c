@@ -550,8 +550,9 @@ test_cause_format(void)
 	} t[] = {
 		{ CR_CAUSE_NONE, 0, "", "" },
 		{ CR_CAUSE_USER, 0, "", "user" },
-		{ CR_CAUSE_TIMEOUT, 0, "job", "timeout" },
-		{ CR_CAUSE_IDLE_TIMEOUT, 0, "job", "idle-timeout" },
+		{ CR_CAUSE_TIMEOUT, 0, "job", "timeout:job" },
+		{ CR_CAUSE_TIMEOUT, 0, "", "timeout" },
+		{ CR_CAUSE_IDLE_TIMEOUT, 0, "job", "idle-timeout:job" },
 		{ CR_CAUSE_SIGNAL, SIGINT, "", "signal:INT" },
 		{ CR_CAUSE_SIGNAL, SIGTERM, "", "signal:TERM" },
 		{ CR_CAUSE_SIGNAL, SIGHUP, "", "signal:HUP" },
