@@ -270,6 +270,31 @@ where_running(const struct cr_registration *reg)
 	return where;
 }
 
+/*
+ * libev waits in whole milliseconds, rounded up (epoll_wait), and counts
+ * from the time cached at the start of a loop iteration, so a timer can
+ * fire up to a millisecond or more late, or early.  Deadline timers are
+ * armed this much early, and the last stretch is slept precisely.
+ */
+#define DEADLINE_EARLY 0.002
+
+/* Sleeps until the CLOCK_MONOTONIC time DEADLINE (seconds). */
+static void
+sleep_until(double deadline)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)deadline;
+	ts.tv_nsec = (long)((deadline - (double)ts.tv_sec) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	    EINTR)
+		continue;
+}
+
 /* Makes SRC's timer match its state: running until its own deadline, or
  * stopped if it has none or is cancelled.  Loop thread only. */
 static void
@@ -281,7 +306,7 @@ apply_timer(struct cr_source *src)
 	ev_timer_stop(loop, &src->timer);
 	if (is_cancelled(src) || src->deadline == INFINITY)
 		return;
-	after = src->deadline - cr_now();
+	after = src->deadline - cr_now() - DEADLINE_EARLY;
 	ev_timer_set(&src->timer, after > 0 ? after : 0, 0);
 	ev_timer_start(loop, &src->timer);
 }
@@ -616,7 +641,7 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct cr_source *src = (struct cr_source *)(void *)((char *)w -
 	    offsetof(struct cr_source, timer));
 	struct cr_cause cause;
-	double left;
+	double left, deadline;
 
 	(void)revents;
 	pthread_mutex_lock(&tree_lock);
@@ -624,17 +649,23 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		pthread_mutex_unlock(&tree_lock);
 		return;
 	}
-	left = src->deadline - cr_now();
-	if (left > 0) {
-		/* libev counts from the time cached at the start of the
-		 * loop iteration, so a timer started late in an iteration
-		 * can expire early. */
-		ev_timer_set(w, left, 0);
+	deadline = src->deadline;
+	left = deadline - cr_now();
+	if (left > DEADLINE_EARLY) {
+		/* Early by more than we arm it early: libev's cached time
+		 * was stale.  Wait again. */
+		ev_timer_set(w, left - DEADLINE_EARLY, 0);
 		ev_timer_start(loop, w);
 		pthread_mutex_unlock(&tree_lock);
 		return;
 	}
 	pthread_mutex_unlock(&tree_lock);
+	/* The last stretch, to the microsecond rather than libev's
+	 * millisecond; a cancel from another thread meanwhile wins. */
+	if (left > 0)
+		sleep_until(deadline);
+	if (is_cancelled(src))
+		return;
 	cr_cause_set(&cause, CR_CAUSE_TIMEOUT, 0, src->name);
 	cr_source_cancel(src, &cause);
 }

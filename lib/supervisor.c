@@ -14,10 +14,11 @@
  * command or process group is on its ancestor chain, or, for an orphan that
  * was re-parented to cancelrun, the only job still running if there is just
  * one.  Orphans that cannot be attributed are stopped at the end of the run.
- * Sweeps run only while some job is stopping or finishing, coalesced into
- * one per loop iteration; a job that just runs costs no wake-up at all.
- * A sweep happens before the loop polls again, so the processes a stop
- * signal has just killed are still in the table, as zombies, and counted.
+ * Sweeps run only while some job is stopping or finishing, a moment after
+ * they are asked for (SWEEP_DELAY), so that the processes just signalled
+ * get the CPU first and every request meanwhile shares one sweep; when
+ * cancelrun has no child left at all, no sweep reads /proc.  A job that
+ * just runs costs no wake-up at all.
  *
  * libev reaps every child (ev_child on any PID); nothing here calls
  * waitpid, so a PID we have not seen exit is still ours to signal.
@@ -85,6 +86,7 @@ struct job {
 	int cur_signal;              /* signal of the current step, 0 none */
 	bool cur_reported;           /* the current step was reported */
 	unsigned cur_group_procs;    /* group members seen at this step */
+	unsigned cur_reaped;         /* reaped since this step was sent */
 	pid_t *hit;                  /* PIDs outside the group signalled at */
 	size_t n_hit, cap_hit;       /* the current step */
 	unsigned members;            /* live processes at the last sweep */
@@ -136,12 +138,13 @@ struct sup {
 	ev_signal sigw[CR_ARRAY_SIZE(cancel_signals) +
 	    CR_ARRAY_SIZE(forward_signals)];
 	ev_child childw;
-	ev_prepare sweep;
+	ev_timer sweep;
 	ev_idle start_more;
 	ev_timer kill_after;
 };
 
 static void sweep_request(struct sup *);
+static void report_step(struct job *);
 
 static void
 active_add(struct job *job)
@@ -207,7 +210,8 @@ emit(struct sup *sup, enum cr_event_kind kind, const struct job *job,
 	ev.kind = kind;
 	ev.job = job != NULL ? job->node : NULL;
 	ev.signo = signo;
-	ev.n_procs = job != NULL ? (unsigned)job->n_hit : 0;
+	ev.n_procs = job != NULL ? (unsigned)(job->n_hit + job->cur_reaped) :
+	    0;
 	ev.text = text;
 	sup->opts->on_event(sup->opts->event_arg, &ev);
 }
@@ -389,10 +393,11 @@ signal_group(struct job *job, int sig, bool cont)
 			(void)kill(-job->pgid, SIGCONT);
 	}
 	/* The command itself, once only: directly when it is not in the
-	 * group just signalled (--foreground, or it moved to a group of its
-	 * own).  Its PID is ours until libev reaps it. */
-	if (job->phase == PH_RUNNING && job->pid > 0 &&
-	    (job->pgid == 0 || getpgid(job->pid) != job->pgid)) {
+	 * group just signalled (--foreground, or, without containment, it
+	 * moved to a group of its own; with it, the sweep finds it).  Its PID
+	 * is ours until libev reaps it. */
+	if (job->phase == PH_RUNNING && job->pid > 0 && (job->pgid == 0 ||
+	    (!job->sup->opts->contain && getpgid(job->pid) != job->pgid))) {
 		(void)kill(job->pid, sig);
 		if (again)
 			(void)kill(job->pid, SIGCONT);
@@ -410,6 +415,7 @@ stop_step(struct job *job)
 	ev_timer_stop(sup->loop, &job->step_timer);
 	if (job->step >= job->stop->n || job->phase == PH_DONE)
 		return;
+	report_step(job);
 	if (job->kill_now) {
 		st = &kill_step;
 		job->step = job->stop->n;
@@ -419,6 +425,7 @@ stop_step(struct job *job)
 	job->cur_signal = st->signo;
 	job->cur_reported = false;
 	job->cur_group_procs = 0;
+	job->cur_reaped = 0;
 	job->n_hit = 0;
 	record_sent(job, st->signo);
 	signal_group(job, st->signo, true);
@@ -455,6 +462,25 @@ stop_start(struct job *job)
 	job->stopping = true;
 	job->step = 0;
 	stop_step(job);
+}
+
+/* Says, once per step, what the step's signal reached: what the sweep saw
+ * of the group and outside it, and what was reaped before it looked. */
+static void
+report_step(struct job *job)
+{
+	size_t n;
+
+	if (!job->stopping || job->step == 0 || job->cur_reported ||
+	    !job->sup->opts->contain)
+		return;
+	job->cur_reported = true;
+	n = job->n_hit + job->cur_reaped;
+	emit(job->sup, CR_EVENT_SIGNAL_SENT, job, job->cur_signal,
+	    "job '%s': sent %s to %zu process%s (process group %d, and %zu "
+	    "outside it)", job_name(job), signame(job->cur_signal), n,
+	    n == 1 ? "" : "es", (int)job->pgid,
+	    job->n_hit - job->cur_group_procs);
 }
 
 /* A second signal: whatever grace is left is skipped. */
@@ -779,6 +805,7 @@ job_done(struct job *job)
 	struct sup *sup = job->sup;
 	int i;
 
+	report_step(job);
 	job->phase = PH_DONE;
 	ev_timer_stop(sup->loop, &job->step_timer);
 	if (job->res->ended == 0)
@@ -994,6 +1021,10 @@ sweep(struct sup *sup)
 	}
 	if (n_need == 0)
 		return;
+	/* No child at all: as child subreaper that means no descendant
+	 * anywhere, and every job waiting for its tree is done. */
+	if (children_state() == 1)
+		goto decide;
 	sole = sup->n_active == 1 ? sup->active : NULL;
 	if (cri_proc_scan(t) < 0)
 		return; /* ENOMEM: the next event tries again */
@@ -1059,21 +1090,14 @@ sweep(struct sup *sup)
 			}
 		}
 	}
+decide:
 	for (job = sup->active; job != NULL; job = next) {
 		/* job_done() takes JOB off the list and may start others,
 		 * which go to its head: carry on from the saved next. */
 		next = job->active_next;
 		if (!job_needs_sweep(job))
 			continue;
-		if (job->stopping && !job->cur_reported) {
-			job->cur_reported = true;
-			emit(sup, CR_EVENT_SIGNAL_SENT, job, job->cur_signal,
-			    "job '%s': sent %s to %zu process%s (%u in process "
-			    "group %d, %zu outside it)", job_name(job),
-			    signame(job->cur_signal), job->n_hit,
-			    job->n_hit == 1 ? "" : "es", job->cur_group_procs,
-			    (int)job->pgid, job->n_hit - job->cur_group_procs);
-		}
+		report_step(job);
 		if (job->phase != PH_EXITED)
 			continue;
 		if (job->members == 0) {
@@ -1106,22 +1130,24 @@ sweep(struct sup *sup)
 	}
 }
 
-static void
-sweep_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-	struct sup *sup = w->data;
+/* How long a sweep waits after it was asked for. */
+#define SWEEP_DELAY 0.002
 
-	ev_prepare_stop(loop, w);
-	sweep(sup);
+static void
+sweep_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	sweep(w->data);
 }
 
-/* Asks for one sweep before the loop next waits for events: every request
- * made while this iteration's events are handled shares it. */
+/* Asks for one sweep, SWEEP_DELAY from now: every request made meanwhile
+ * shares it. */
 static void
 sweep_request(struct sup *sup)
 {
-	if (sup->opts->contain)
-		ev_prepare_start(sup->loop, &sup->sweep);
+	if (sup->opts->contain && !ev_is_active(&sup->sweep)) {
+		ev_timer_set(&sup->sweep, SWEEP_DELAY, 0.);
+		ev_timer_start(sup->loop, &sup->sweep);
+	}
 }
 
 /*
@@ -1133,6 +1159,13 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	struct sup *sup = w->data;
 	struct job *job;
 
+	job = by_pid_find(sup, w->rpid);
+	/* Count what a stop step reached but the sweep will not see: the
+	 * command, or with one job left any child of ours. */
+	if (job == NULL || job->phase != PH_RUNNING)
+		job = sup->n_active == 1 ? sup->active : NULL;
+	if (job != NULL && job->stopping && !job->cur_reported)
+		job->cur_reaped++;
 	job = by_pid_find(sup, w->rpid);
 	if (job != NULL && job->phase == PH_RUNNING) {
 		job_exited(job, w->rstatus);
@@ -1290,7 +1323,7 @@ sup_release(struct sup *sup)
 	for (i = 0; i < CR_ARRAY_SIZE(sup->sigw); i++)
 		ev_signal_stop(sup->loop, &sup->sigw[i]);
 	ev_child_stop(sup->loop, &sup->childw);
-	ev_prepare_stop(sup->loop, &sup->sweep);
+	ev_timer_stop(sup->loop, &sup->sweep);
 	ev_idle_stop(sup->loop, &sup->start_more);
 	ev_timer_stop(sup->loop, &sup->kill_after);
 	for (i = 0; i < sup->n_jobs; i++) {
@@ -1386,7 +1419,7 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 	ev_child_init(&sup.childw, child_cb, 0, 0);
 	sup.childw.data = &sup;
 	ev_child_start(sup.loop, &sup.childw);
-	ev_prepare_init(&sup.sweep, sweep_prepare_cb);
+	ev_init(&sup.sweep, sweep_timer_cb);
 	sup.sweep.data = &sup;
 	ev_idle_init(&sup.start_more, start_more_cb);
 	sup.start_more.data = &sup;

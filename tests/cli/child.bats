@@ -20,11 +20,6 @@ info() {
 	awk -v k="$1" '$1 == k { sub(/^[^ ]+ /, ""); print; exit }' "$2"
 }
 
-# stat_field PID N: field N of /proc/PID/stat (5 pgrp, 6 session).
-stat_field() {
-	awk -v n="$2" '{ print $n }' "/proc/$1/stat"
-}
-
 # run_bg CMD...: run CMD in the background, wait (bounded) for it, and
 # show its output; sets status.  $TMP/out holds childinfo's report.
 run_bg() {
@@ -68,8 +63,8 @@ FDS=(bash -c 'exec 5</dev/null 7>/dev/null 200</dev/null; exec "$@"' _)
 	pgid="$(info pgid "$TMP/info")"
 	ppid="$(info ppid "$TMP/info")"
 	sid="$(info sid "$TMP/info")"
-	cr_pgid="$(stat_field "$BG_PID" 5)"
-	cr_sid="$(stat_field "$BG_PID" 6)"
+	cr_pgid="$(stat_field "$BG_PID" 3)"
+	cr_sid="$(stat_field "$BG_PID" 4)"
 	cr_out="$(readlink "/proc/$BG_PID/fd/1")"
 	child_out="$(readlink "/proc/$pid/fd/1")"
 	echo "cancelrun $BG_PID: pgid $cr_pgid sid $cr_sid stdout $cr_out"
@@ -96,7 +91,7 @@ FDS=(bash -c 'exec 5</dev/null 7>/dev/null 200</dev/null; exec "$@"' _)
 	pid="$(info pid "$TMP/info")"
 	pgid="$(info pgid "$TMP/info")"
 	ppid="$(info ppid "$TMP/info")"
-	cr_pgid="$(stat_field "$BG_PID" 5)"
+	cr_pgid="$(stat_field "$BG_PID" 3)"
 	echo "cancelrun $BG_PID: pgid $cr_pgid"
 	kill -TERM "$pid"
 	wait_bg

@@ -31,20 +31,6 @@ cr_wait() {
 	CR_MS=$(( (${EPOCHREALTIME/./} - CR_T0) / 1000 ))
 }
 
-# marked_pids [MARK]: as in helpers.bash (live processes whose argv or
-# environment contains MARK, this shell excluded), but in one grep over
-# /proc instead of two processes per PID: with hundreds of processes the
-# helper took over half a second per call, and teardown and no_survivors
-# call it in every test.  The file list is expanded before grep starts, so
-# grep never reads its own argv; a zombie's cmdline and environ read as
-# empty, so zombies are not listed.
-marked_pids() {
-	local mark="${1:-$MARK}" self=$BASHPID files
-	files=(/proc/[0-9]*/cmdline /proc/[0-9]*/environ)
-	grep -laF -- "$mark" "${files[@]}" 2>/dev/null | cut -d/ -f3 |
-	    sort -un | grep -vx -e "$$" -e "$self" || true
-}
-
 # live_marked: marked_pids without cancelrun itself.
 live_marked() {
 	marked_pids | grep -vx -- "${CR_PID:-0}" || true
@@ -66,23 +52,6 @@ count_args() {
 # count_is STRING N: count_args STRING is N (for wait_for).
 count_is() {
 	[ "$(count_args "$1")" -eq "$2" ]
-}
-
-# stat_field PID N: field N of /proc/PID/stat counted after the command
-# name: 1 state, 2 ppid, 3 pgrp, 4 session.
-stat_field() {
-	local line f
-	{ read -r line < "/proc/$1/stat"; } 2>/dev/null || return 1
-	line=${line##*) }
-	read -r -a f <<< "$line"
-	echo "${f[$2 - 1]}"
-}
-
-# alive PID: PID exists and is not a zombie.
-alive() {
-	local s
-	s=$(stat_field "$1" 1) || return 1
-	[ "$s" != Z ] && [ "$s" != X ]
 }
 
 # state_is PID STATE
@@ -855,8 +824,10 @@ EOF
 	# the command has exited, its sleeper has not: cancelrun waits
 	alive "$s"
 	still_running
+	# cancelrun may end only after the sleeper: between two looks the
+	# sleeper can end and cancelrun follow it, so check in that order
 	while alive "$s"; do
-		still_running
+		alive "$CR_PID" || ! alive "$s" || still_running
 		sleep 0.1
 	done
 	cr_wait

@@ -25,20 +25,38 @@ teardown() {
 	rm -rf "$TMP"
 }
 
-# marked_pids [MARK]: PIDs of live (non-zombie) processes whose argv or
-# environment contains MARK.  The shell running the test is excluded.
+# marked_pids [MARK]: PIDs of processes whose argv or environment contains
+# MARK, in one grep over /proc (a zombie has neither, so only live ones).
+# The shell running the test and this subshell are left out.
 marked_pids() {
-	local mark="${1:-$MARK}" dir pid state
-	for dir in /proc/[0-9]*; do
-		pid="${dir#/proc/}"
-		[ "$pid" = "$$" ] && continue
-		[ "$pid" = "$BASHPID" ] && continue
-		state="$(awk '{print $3}' "$dir/stat" 2>/dev/null)" || continue
-		[ -n "$state" ] && [ "$state" != Z ] || continue
-		if grep -qaF -- "$mark" "$dir/cmdline" "$dir/environ" 2>/dev/null; then
-			echo "$pid"
-		fi
-	done
+	local mark="${1:-$MARK}" self=$BASHPID files
+	files=(/proc/[0-9]*/cmdline /proc/[0-9]*/environ)
+	grep -laF -- "$mark" "${files[@]}" 2>/dev/null | cut -d/ -f3 |
+	    sort -un | grep -vx -e "$$" -e "$self" || true
+}
+
+# stat_field PID N: field N of /proc/PID/stat counted after the command
+# name, which may hold blanks: 1 state, 2 ppid, 3 pgrp, 4 session.
+stat_field() {
+	local line f
+	{ read -r line < "/proc/$1/stat"; } 2>/dev/null || return 1
+	line=${line##*) }
+	read -r -a f <<< "$line"
+	echo "${f[$2 - 1]}"
+}
+
+# alive PID: PID exists and is not a zombie.
+alive() {
+	local s
+	s=$(stat_field "$1" 1) || return 1
+	[ "$s" != Z ] && [ "$s" != X ]
+}
+
+# now_ms: milliseconds since the epoch.
+now_ms() {
+	local t
+	t="$(date +%s%N)"
+	echo $((t / 1000000))
 }
 
 # zombie_children PID: zombies whose parent is PID.

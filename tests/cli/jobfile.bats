@@ -29,18 +29,6 @@ setup_file() {
 	export CR_PYTHON
 }
 
-# marked_pids [MARK]: as in helpers.bash, but in one grep over /proc
-# instead of two processes per PID (the 1000-job test would otherwise
-# take minutes to check).  The file list is expanded before grep starts,
-# so grep never reads its own argv; a zombie's cmdline and environ read
-# as empty, so zombies are not listed.
-marked_pids() {
-	local mark="${1:-$MARK}" self=$BASHPID files
-	files=(/proc/[0-9]*/cmdline /proc/[0-9]*/environ)
-	grep -laF -- "$mark" "${files[@]}" 2>/dev/null | cut -d/ -f3 |
-	    sort -un | grep -vx -e "$$" -e "$self" || true
-}
-
 # count_marked: how many live processes carry MARK in their environment.
 count_marked() {
 	local files=(/proc/[0-9]*/environ)

@@ -15,16 +15,6 @@
 
 load helpers
 
-# marked_pids [MARK]: as in helpers.bash, in one grep over /proc (see
-# containment.bats: the helper's per-PID processes cost half a second per
-# call).  Zombies have an empty cmdline and environ and are not listed.
-marked_pids() {
-	local mark="${1:-$MARK}" self=$BASHPID files
-	files=(/proc/[0-9]*/cmdline /proc/[0-9]*/environ)
-	grep -laF -- "$mark" "${files[@]}" 2>/dev/null | cut -d/ -f3 |
-	    sort -un | grep -vx -e "$$" -e "$self" || true
-}
-
 # ns_start ARGS...: run cancelrun with ARGS as PID 1 of new PID and mount
 # namespaces, in the background; sets NS_PID (unshare).  INT is reset to
 # its default, see containment.bats.
@@ -62,21 +52,6 @@ cr_wait() {
 
 live_marked() {
 	marked_pids | grep -vx -e "${CR_PID:-0}" -e "${NS_PID:-0}" || true
-}
-
-# stat_field PID N: 1 state, 2 ppid, 3 pgrp, 4 session (host view).
-stat_field() {
-	local line f
-	{ read -r line < "/proc/$1/stat"; } 2>/dev/null || return 1
-	line=${line##*) }
-	read -r -a f <<< "$line"
-	echo "${f[$2 - 1]}"
-}
-
-alive() {
-	local s
-	s=$(stat_field "$1" 1) || return 1
-	[ "$s" != Z ] && [ "$s" != X ]
 }
 
 cr_stderr() {

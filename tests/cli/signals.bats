@@ -17,12 +17,6 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
-now_ms() {
-	local t
-	t="$(date +%s%N)"
-	echo $((t / 1000000))
-}
-
 show_bg() {
 	echo "status: ${status-}"
 	echo "stdout: $(cat "$TMP/out" 2>/dev/null)"

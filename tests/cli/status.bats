@@ -13,13 +13,6 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
-# now_ms: milliseconds since the epoch.
-now_ms() {
-	local t
-	t="$(date +%s%N)"
-	echo $((t / 1000000))
-}
-
 # show: print what the last run gave (bats shows it when a test fails).
 show() {
 	echo "status: $status"

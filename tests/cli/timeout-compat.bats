@@ -72,13 +72,6 @@ same_err() {
 	[ "$our_err" = "$gnu_err" ]
 }
 
-# now_ms: milliseconds since the epoch.
-now_ms() {
-	local t
-	t="$(date +%s%N)"
-	echo $((t / 1000000))
-}
-
 @test "compat: the command's own status" {
 	both 10 sh -c 'echo out; exit 0'
 	same 0
