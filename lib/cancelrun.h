@@ -370,8 +370,12 @@ void cr_argv_free(char **argv);
  * Running a plan.
  *
  * cr_run() supervises a plan on libev's default loop until every job has
- * finished and nothing of any job's process tree is left.  It links the
- * root to SIGINT, SIGTERM and SIGHUP for the duration of the call.
+ * finished and nothing of any job's process tree is left.  For the
+ * duration of the call it links the root to SIGINT, SIGTERM and SIGHUP
+ * (and passes QUIT, USR1, USR2, WINCH and ALRM on to the jobs), unblocks
+ * those signals and SIGCHLD, and with contain makes the process a child
+ * subreaper.  It sets SIGPIPE to SIG_IGN, raises the soft RLIMIT_NOFILE to
+ * the hard limit, and reaps every child of the process, its own or not.
  */
 enum cr_leftover {
 	CR_LEFTOVER_KILL = 0,  /* stop what a finished job left running */

@@ -1026,14 +1026,17 @@ sweep(struct sup *sup)
 	if (children_state() == 1)
 		goto decide;
 	sole = sup->n_active == 1 ? sup->active : NULL;
-	if (cri_proc_scan(t) < 0)
-		return; /* ENOMEM: the next event tries again */
+	if (cri_proc_scan(t) < 0) {
+		sweep_request(sup); /* ENOMEM, or /proc unreadable: again */
+		return;
+	}
 	if (sup->owner_cap < t->n) {
 		free(sup->owner);
 		sup->owner_cap = t->cap;
 		sup->owner = malloc(sup->owner_cap * sizeof(*sup->owner));
 		if (sup->owner == NULL) {
 			sup->owner_cap = 0;
+			sweep_request(sup);
 			return;
 		}
 	}
