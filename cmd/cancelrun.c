@@ -24,8 +24,6 @@
 
 #define EXIT_TIMEDOUT 124
 #define EXIT_FAILURE_OWN 125
-#define EXIT_CANNOT_INVOKE 126
-#define EXIT_ENOENT 127
 
 static const char *progname = "cancelrun";
 static bool timeout_mode;
@@ -423,23 +421,6 @@ base_name(const char *path)
 	return slash != NULL && slash[1] != '\0' ? slash + 1 : path;
 }
 
-/* The status COMMAND itself ended with, as a shell shows it. */
-static int
-own_status(const struct cr_job_result *job)
-{
-	if (job->term_signal != 0)
-		return 128 + job->term_signal;
-	return job->exit_code >= 0 ? job->exit_code : EXIT_FAILURE_OWN;
-}
-
-static int
-spawn_status(const struct cr_job_result *job)
-{
-	if (job->pid == 0)
-		return EXIT_FAILURE_OWN; /* fork failed */
-	return job->spawn_errno == ENOENT ? EXIT_ENOENT : EXIT_CANNOT_INVOKE;
-}
-
 /* Says in one line why COMMAND was cancelled and how it ended. */
 static void
 report_cancel(const struct options *o, const char *command,
@@ -484,7 +465,7 @@ report_cancel(const struct options *o, const char *command,
 
 static int
 cancelrun_status(const struct options *o, const char *command,
-    const struct cr_result *result)
+    const struct cr_plan *plan, const struct cr_result *result)
 {
 	const struct cr_job_result *job = &result->jobs[0];
 	int status;
@@ -492,18 +473,16 @@ cancelrun_status(const struct options *o, const char *command,
 	if (job->spawn_errno != 0) {
 		fprintf(stderr, "%s: cannot run '%s': %s\n", progname,
 		    o->argv[0], strerror(job->spawn_errno));
-		return spawn_status(job);
+		return cr_job_own_status(job);
 	}
 	if (job->state != CR_JOB_CANCELLED && job->state != CR_JOB_SKIPPED)
-		return own_status(job);
+		return cr_job_own_status(job);
 	if (!o->quiet)
 		report_cancel(o, command, job, &job->cause);
 	if (o->preserve_status && job->state == CR_JOB_CANCELLED)
-		status = own_status(job);
-	else if (job->cause.kind == CR_CAUSE_SIGNAL)
-		status = 128 + job->cause.signo;
+		status = cr_job_own_status(job);
 	else
-		status = EXIT_TIMEDOUT;
+		status = cr_result_status(plan, result, false);
 	if (o->verbose)
 		fprintf(stderr, "%s: exit status %d (%s)\n", progname, status,
 		    o->preserve_status ? "--preserve-status" :
@@ -526,7 +505,7 @@ timeout_status(const struct options *o, const struct cr_result *result)
 	if (job->spawn_errno != 0) {
 		fprintf(stderr, "%s: failed to run command '%s': %s\n",
 		    progname, o->argv[0], strerror(job->spawn_errno));
-		return spawn_status(job);
+		return cr_job_own_status(job);
 	}
 	sig = job->term_signal;
 	if (sig == SIGKILL)
@@ -544,7 +523,7 @@ timeout_status(const struct options *o, const struct cr_result *result)
 	}
 	if (timed_out && !o->preserve_status)
 		return EXIT_TIMEDOUT;
-	return own_status(job);
+	return cr_job_own_status(job);
 }
 
 /* Loads a job file, printing its first problem as FILE:LINE: message. */
@@ -685,7 +664,7 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 	if (timeout_mode)
 		status = timeout_status(o, result);
 	else if (single)
-		status = cancelrun_status(o, rep.command, result);
+		status = cancelrun_status(o, rep.command, plan, result);
 	else
 		status = cr_result_status(plan, result, o->first_failure);
 	if (!single && !o->quiet) {
