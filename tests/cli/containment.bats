@@ -84,50 +84,12 @@ kids_of() {
 		if (f[2] == p && f[1] != "Z") print $1, c }'
 }
 
-# show_tree: what is left, for a failure message.
-show_tree() {
-	local pids
-	pids=$( (marked_pids; echo "${CR_PID:-}") | grep . | paste -sd, -)
-	[ -n "$pids" ] || return 0
-	ps -o pid,ppid,pgid,sid,stat,args -p "$pids" >&2 || true
-}
-
-cr_stderr() {
-	echo "--- cancelrun stderr:" >&2
-	cat "$TMP/err" >&2 || true
-}
-
 # expect_status N
 expect_status() {
 	if [ "$status" != "$1" ]; then
 		echo "cancelrun exited $status, expected $1" >&2
 		cr_stderr
 		show_tree
-		return 1
-	fi
-}
-
-# assert_none_left: no_survivors, with the process tree on failure.
-assert_none_left() {
-	local pids
-	if ! no_survivors; then
-		pids=$(marked_pids | paste -sd, -)
-		echo "--- survivors:" >&2
-		[ -z "$pids" ] ||
-		    ps -o pid,ppid,pgid,sid,stat,wchan:16,args -p "$pids" >&2 ||
-		    true
-		cr_stderr
-		return 1
-	fi
-}
-
-# still_running: cancelrun has not returned yet (the tree was checked while
-# the job was live, not after a premature cancellation).
-still_running() {
-	if ! alive "$CR_PID"; then
-		echo "cancelrun had already returned when the tree" \
-		    "was checked" >&2
-		cr_stderr
 		return 1
 	fi
 }

@@ -149,3 +149,50 @@ children_of() {
 		awk -v p="$1" '$4 == p { print $1 }' "$dir/stat" 2>/dev/null
 	done
 }
+
+# The helpers below serve tests that start cancelrun in the background with
+# CR_PID set and its output in $TMP/out and $TMP/err.
+
+# cr_stderr: cancelrun's output, for a failure message.
+cr_stderr() {
+	if [ -s "$TMP/out" ]; then
+		echo "--- cancelrun stdout:" >&2
+		cat "$TMP/out" >&2 || true
+	fi
+	echo "--- cancelrun stderr:" >&2
+	cat "$TMP/err" >&2 || true
+}
+
+# show_tree: what is left, for a failure message.
+show_tree() {
+	local pids
+	pids=$( (marked_pids; echo "${CR_PID:-}") | grep . | paste -sd, -)
+	[ -n "$pids" ] || return 0
+	ps -o pid,ppid,pgid,sid,stat,args -p "$pids" >&2 || true
+}
+
+# still_running: cancelrun has not returned yet (the tree was checked while
+# it was still in charge).
+still_running() {
+	if ! alive "$CR_PID"; then
+		echo "cancelrun had already returned when the tree" \
+		    "was checked" >&2
+		cr_stderr
+		return 1
+	fi
+}
+
+# assert_none_left: no_survivors, with the survivors and cancelrun's output
+# on failure.
+assert_none_left() {
+	local pids
+	if ! no_survivors; then
+		pids=$(marked_pids | paste -sd, -)
+		echo "--- survivors:" >&2
+		[ -z "$pids" ] ||
+		    ps -o pid,ppid,pgid,sid,stat,wchan:16,args -p "$pids" >&2 ||
+		    true
+		cr_stderr
+		return 1
+	fi
+}

@@ -54,46 +54,11 @@ live_marked() {
 	marked_pids | grep -vx -e "${CR_PID:-0}" -e "${NS_PID:-0}" || true
 }
 
-cr_stderr() {
-	echo "--- cancelrun stdout:" >&2
-	cat "$TMP/out" >&2 || true
-	echo "--- cancelrun stderr:" >&2
-	cat "$TMP/err" >&2 || true
-}
-
-show_tree() {
-	local pids
-	pids=$( (marked_pids; echo "${CR_PID:-}") | grep . | paste -sd, -)
-	[ -n "$pids" ] || return 0
-	ps -o pid,ppid,pgid,sid,stat,args -p "$pids" >&2 || true
-}
-
 expect_status() {
 	if [ "$status" != "$1" ]; then
 		echo "cancelrun (via unshare) exited $status, expected $1" >&2
 		cr_stderr
 		show_tree
-		return 1
-	fi
-}
-
-assert_none_left() {
-	local pids
-	if ! no_survivors; then
-		pids=$(marked_pids | paste -sd, -)
-		echo "--- survivors:" >&2
-		[ -z "$pids" ] ||
-		    ps -o pid,ppid,pgid,sid,stat,args -p "$pids" >&2 || true
-		cr_stderr
-		return 1
-	fi
-}
-
-still_running() {
-	if ! alive "$CR_PID"; then
-		echo "cancelrun had already returned when the tree" \
-		    "was checked" >&2
-		cr_stderr
 		return 1
 	fi
 }
