@@ -80,6 +80,9 @@ void cri_proc_table_release(struct cri_proc_table *t);
 /* pidfd_open(2).  Returns a descriptor or -1 with errno set. */
 int cri_pidfd_open(pid_t pid);
 
+/* pidfd_send_signal(2).  Returns 0 or a negative errno.  Any thread. */
+int cri_pidfd_signal(int pidfd, int sig);
+
 /* Sends SIG to the process P describes, never to a process that has since
  * taken its PID: our own children by PID, others through a pidfd opened
  * after checking /proc again.  With PIDFD non-NULL the pidfd of a process

@@ -322,6 +322,13 @@ cri_pidfd_open(pid_t pid)
 }
 
 int
+cri_pidfd_signal(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ?
+	    -errno : 0;
+}
+
+int
 cri_proc_signal(const struct cri_proc *p, int sig, int *pidfdp)
 {
 	struct cri_proc now;
@@ -345,8 +352,7 @@ cri_proc_signal(const struct cri_proc *p, int sig, int *pidfdp)
 		close(fd);
 		return -ESRCH;
 	}
-	rc = (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
-	rc = rc < 0 ? -errno : 0;
+	rc = cri_pidfd_signal(fd, sig);
 	if (pidfdp != NULL && rc == 0)
 		*pidfdp = fd;
 	else

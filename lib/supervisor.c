@@ -1009,9 +1009,10 @@ sweep(struct sup *sup)
 {
 	struct cri_proc_table *t = &sup->table;
 	struct job *job, *next, *sole;
-	struct cri_proc *p;
+	struct cri_proc *p, *pp;
 	unsigned n_need = 0;
 	size_t i;
+	bool grouped, watch;
 	int o, fd;
 
 	for (job = sup->active; job != NULL; job = job->active_next) {
@@ -1066,32 +1067,39 @@ sweep(struct sup *sup)
 		job->members++;
 		if (!job->stopping)
 			continue;
-		if (job->pgid > 0 && p->pgid == job->pgid &&
-		    !job->cur_reported) {
+		grouped = job->pgid > 0 && p->pgid == job->pgid &&
+		    !job->cur_reported;
+		if (grouped) {
 			/* Reached by the group signal of this step; a later
 			 * sweep signals newcomers to the group one by one. */
 			job->cur_group_procs++;
 			(void)hit_before(job, p->pid);
-		} else if (!hit_before(job, p->pid)) {
-			fd = -1;
+		}
+		/* A process that is not our child, and whose parent is not
+		 * in this job either, ends without a SIGCHLD to us: only a
+		 * pidfd tells when.  One pidfd serves the signal, CONT and
+		 * that watch. */
+		pp = p->ppid != sup->self && p->pid != job->pid &&
+		    !(job->pgid > 0 && p->pgid == job->pgid) ?
+		    cri_proc_find(t, p->ppid) : p;
+		watch = pp != p && (pp == NULL || sup->owner[pp - t->p] != o);
+		fd = -1;
+		if (!grouped && !hit_before(job, p->pid)) {
 			(void)cri_proc_signal(p, job->cur_signal, &fd);
 			if (job->cur_signal != SIGKILL &&
-			    job->cur_signal != SIGCONT)
-				(void)cri_proc_signal(p, SIGCONT, NULL);
-			if (fd >= 0)
-				watch_add(sup, fd);
-		}
-		if (p->ppid != sup->self && p->pid != job->pid &&
-		    !(job->pgid > 0 && p->pgid == job->pgid)) {
-			/* Not our child: only a pidfd tells when it ends. */
-			struct cri_proc *pp = cri_proc_find(t, p->ppid);
-
-			if (pp == NULL || sup->owner[pp - t->p] != o) {
-				fd = cri_pidfd_open(p->pid);
+			    job->cur_signal != SIGCONT) {
 				if (fd >= 0)
-					watch_add(sup, fd);
+					(void)cri_pidfd_signal(fd, SIGCONT);
+				else
+					(void)cri_proc_signal(p, SIGCONT, NULL);
 			}
 		}
+		if (watch && fd < 0)
+			fd = cri_pidfd_open(p->pid);
+		if (watch && fd >= 0)
+			watch_add(sup, fd);
+		else if (fd >= 0)
+			close(fd);
 	}
 decide:
 	for (job = sup->active; job != NULL; job = next) {
@@ -1160,24 +1168,21 @@ static void
 child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
 	struct sup *sup = w->data;
-	struct job *job;
+	struct job *job, *owner;
 
+	/* The command of a job, or else an orphan of some job, which with
+	 * one job left is that job's. */
 	job = by_pid_find(sup, w->rpid);
-	/* Count what a stop step reached but the sweep will not see: the
-	 * command, or with one job left any child of ours. */
-	if (job == NULL || job->phase != PH_RUNNING)
-		job = sup->n_active == 1 ? sup->active : NULL;
-	if (job != NULL && job->stopping && !job->cur_reported)
-		job->cur_reaped++;
-	job = by_pid_find(sup, w->rpid);
-	if (job != NULL && job->phase == PH_RUNNING) {
+	if (job != NULL && job->phase != PH_RUNNING)
+		job = NULL;
+	owner = job != NULL ? job : sup->n_active == 1 ? sup->active : NULL;
+	/* Count what a stop step reached but the sweep will not see. */
+	if (owner != NULL && owner->stopping && !owner->cur_reported)
+		owner->cur_reaped++;
+	if (job != NULL)
 		job_exited(job, w->rstatus);
-	} else {
-		/* An orphan of some job ended. */
-		job = sup->n_active == 1 ? sup->active : NULL;
-		if (job == NULL || !finish_fast(sup, job))
-			sweep_request(sup);
-	}
+	else if (owner == NULL || !finish_fast(sup, owner))
+		sweep_request(sup);
 	if (sup->finishing && sup->sweeper->phase == PH_DONE &&
 	    !sup->finished)
 		finish_run(sup);
