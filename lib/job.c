@@ -1,0 +1,333 @@
+/*
+ * job.c - a job's life cycle: pending, started, its command reaped, done.
+ *
+ * A job is done only when its command has been reaped and nothing of its
+ * tree is left (or left on purpose, by the leftover policy).  Starting runs
+ * in batches, so that a signal or deadline that arrives while thousands of
+ * jobs start is acted on within one batch.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "sup.h"
+
+void
+cri_job_cancel_cb(void *arg, const struct cr_cause *cause)
+{
+	struct job *job = arg;
+	struct sup *sup = job->sup;
+	char why[CR_NAME_MAX + 32];
+
+	job->cancelled = true;
+	if (!job->state_set)
+		job->res->cause = *cause;
+	switch (job->phase) {
+	case PH_PENDING:
+		job->res->state = CR_JOB_SKIPPED;
+		job->state_set = true;
+		break;
+	case PH_RUNNING:
+		cr_cause_format(cause, why, sizeof(why));
+		cri_emit(sup, CR_EVENT_NOTE, job, 0, "job '%s': cancelled (%s)",
+		    cri_job_name(job), why);
+		cri_stop_start(job);
+		break;
+	case PH_EXITED:
+		/* The command is gone.  If we are waiting for what it left
+		 * running, stop that now; if the sweep has not looked yet,
+		 * it sees the cancellation when it does. */
+		if (job->res->leftovers > 0)
+			cri_stop_leftovers(job);
+		break;
+	case PH_DONE:
+		break;
+	}
+}
+
+/*
+ * Starting jobs.
+ */
+static void
+output_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct cri_out *o = w->data;
+
+	if (cri_out_read(o) == 1) {
+		ev_io_stop(loop, w);
+		cri_out_close(o);
+	}
+}
+
+/* Gives the job pipes for its stdout and stderr, read by the loop; a
+ * failure leaves that stream inherited as it is. */
+static void
+output_open(struct job *job, struct cri_spawn *sp)
+{
+	struct sup *sup = job->sup;
+	struct output *o;
+	int i, wfd;
+
+	o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return;
+	job->output = o;
+	for (i = 0; i < 2; i++) {
+		if (cri_out_open(&o->out[i], job->node->name, i + 1,
+		    &wfd) < 0) {
+			o->out[i].prefix = NULL;
+			continue;
+		}
+		if (i == 0)
+			sp->stdout_fd = wfd;
+		else
+			sp->stderr_fd = wfd;
+		ev_io_init(&o->io[i], output_cb, o->out[i].fd, EV_READ);
+		o->io[i].data = &o->out[i];
+		ev_io_start(sup->loop, &o->io[i]);
+	}
+}
+
+static void
+job_start(struct job *job)
+{
+	struct sup *sup = job->sup;
+	const struct cr_node *node = job->node;
+	struct cri_spawn sp;
+	pid_t pid;
+	int rc;
+
+	job->res->started = cri_wall_now();
+	cri_active_add(job);
+	if (cr_token_cancelled(cr_source_token(job->src))) {
+		job->res->state = CR_JOB_SKIPPED;
+		job->state_set = true;
+		cr_token_cause(cr_source_token(job->src), &job->res->cause);
+		job->res->ended = job->res->started;
+		job->phase = PH_DONE;
+		cri_job_done(job);
+		return;
+	}
+	memset(&sp, 0, sizeof(sp));
+	sp.argv = node->argv;
+	sp.cwd = node->cwd;
+	sp.env_add = node->env;
+	sp.own_group = !sup->opts->foreground;
+	sp.stdout_fd = -1;
+	sp.stderr_fd = -1;
+	if (sup->opts->prefix_output)
+		output_open(job, &sp);
+	rc = cri_spawn(&sp, &pid);
+	if (sp.stdout_fd >= 0)
+		close(sp.stdout_fd);
+	if (sp.stderr_fd >= 0)
+		close(sp.stderr_fd);
+	job->phase = PH_RUNNING;
+	if (pid == 0) {
+		/* fork failed: nothing to reap. */
+		job->res->spawn_errno = -rc;
+		job->res->state = CR_JOB_FAILED;
+		job->state_set = true;
+		job->phase = PH_DONE;
+		job->res->ended = cri_wall_now();
+		cri_emit(sup, CR_EVENT_NOTE, job, 0,
+		    "job '%s': cannot start: %s", cri_job_name(job),
+		    strerror(-rc));
+		cri_group_child_outcome(job->group, CR_VERDICT_FAILED, node,
+		    sup);
+		cri_job_done(job);
+		return;
+	}
+	job->pid = pid;
+	job->res->pid = pid;
+	job->pgid = sp.own_group ? pid : 0;
+	cri_by_pid_add(sup, job);
+	if (rc < 0) {
+		/* exec failed; the child exits 127 and is reaped. */
+		job->res->spawn_errno = -rc;
+		cri_emit(sup, CR_EVENT_NOTE, job, 0,
+		    "job '%s': cannot run '%s': %s", cri_job_name(job),
+		    node->argv[0], strerror(-rc));
+	} else {
+		cri_emit(sup, CR_EVENT_NOTE, job, 0,
+		    "job '%s': started '%s' as process %d%s", cri_job_name(job),
+		    node->argv[0], (int)pid,
+		    sp.own_group ? " in its own process group" : "");
+	}
+	/* No cancellation can have come in since the token was checked:
+	 * signals and deadlines are dispatched by the loop, after this. */
+	if (isfinite(node->timeout))
+		cr_source_cancel_after(job->src, node->timeout);
+}
+
+/* Jobs started in one go before the loop gets a turn: a deadline or a
+ * signal that arrives while thousands of jobs start is acted on within
+ * one batch, not after the last job. */
+#define START_BATCH 64
+
+void
+cri_start_pending(struct sup *sup)
+{
+	struct job *job;
+	unsigned max = sup->plan->max_parallel, n = 0;
+
+	/* A skipped job finishes inside job_start and calls us again: let
+	 * the outer loop go on instead of recursing once per job. */
+	if (sup->starting)
+		return;
+	sup->starting = true;
+	while ((job = sup->pending_head) != NULL &&
+	    (max == 0 || sup->n_active < max)) {
+		if (n++ == START_BATCH) {
+			ev_idle_start(sup->loop, &sup->start_more);
+			break;
+		}
+		sup->pending_head = job->next_pending;
+		if (sup->pending_head == NULL)
+			sup->pending_tail = &sup->pending_head;
+		job_start(job);
+	}
+	sup->starting = false;
+}
+
+void
+cri_start_more_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	ev_idle_stop(loop, w);
+	cri_start_pending(w->data);
+}
+
+/*
+ * Finishing.
+ */
+static bool
+job_succeeded(const struct job *job)
+{
+	const struct cr_node *node = job->node;
+	size_t i;
+
+	if (job->res->exit_code < 0 || job->res->spawn_errno != 0)
+		return false;
+	if (node->n_success_codes == 0)
+		return job->res->exit_code == 0;
+	for (i = 0; i < node->n_success_codes; i++)
+		if (node->success_codes[i] == job->res->exit_code)
+			return true;
+	return false;
+}
+
+/* Whether cancelrun has children, without reaping any: 1 none at all,
+ * 0 only live ones, -1 a zombie is waiting for libev to reap it.  As child
+ * subreaper, "none at all" means no descendant is left anywhere: a live
+ * descendant's ancestors up to us are alive, or it was re-parented to us. */
+int
+cri_children_state(void)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno == ECHILD ? 1 : 0;
+	return si.si_pid != 0 ? -1 : 0;
+}
+
+/* With one job left, "no children at all" finishes it without a sweep:
+ * the common case of a command that leaves nothing behind costs no scan
+ * of /proc. */
+bool
+cri_finish_fast(struct sup *sup, struct job *job)
+{
+	if (sup->n_active != 1 || job->phase != PH_EXITED ||
+	    cri_children_state() != 1)
+		return false;
+	cri_job_done(job);
+	return true;
+}
+
+void
+cri_job_done(struct job *job)
+{
+	struct sup *sup = job->sup;
+	int i;
+
+	cri_report_step(job);
+	job->phase = PH_DONE;
+	ev_timer_stop(sup->loop, &job->step_timer);
+	if (job->res->ended == 0)
+		job->res->ended = cri_wall_now();
+	cri_active_remove(job);
+	if (job == sup->sweeper) {
+		cri_finish_run(sup);
+		return;
+	}
+	for (i = 0; job->output != NULL && i < 2; i++) {
+		if (job->output->out[i].prefix == NULL)
+			continue;
+		ev_io_stop(sup->loop, &job->output->io[i]);
+		cri_out_close(&job->output->out[i]);
+	}
+	free(job->output);
+	job->output = NULL;
+	sup->n_done++;
+	cri_group_child_done(job->group, sup);
+	cri_start_pending(sup);
+	if (sup->n_done == sup->plan->n_jobs)
+		cri_all_jobs_done(sup);
+}
+
+/* The command (the job's first process) was reaped with STATUS. */
+void
+cri_job_exited(struct job *job, int status)
+{
+	struct sup *sup = job->sup;
+	struct cr_job_result *res = job->res;
+	enum cr_verdict v;
+
+	job->phase = PH_EXITED;
+	res->ended = cri_wall_now();
+	if (WIFEXITED(status)) {
+		res->exit_code = WEXITSTATUS(status);
+		cri_emit(sup, CR_EVENT_NOTE, job, 0,
+		    "job '%s': exited with status %d", cri_job_name(job),
+		    res->exit_code);
+	} else if (WIFSIGNALED(status)) {
+		res->term_signal = WTERMSIG(status);
+		cri_emit(sup, CR_EVENT_NOTE, job, 0, "job '%s': killed by %s%s",
+		    cri_job_name(job), cri_signame(res->term_signal),
+		    WCOREDUMP(status) ? " (core dumped)" : "");
+	}
+	if (!job->state_set) {
+		job->state_set = true;
+		if (job->cancelled) {
+			res->state = CR_JOB_CANCELLED;
+			v = cri_own_deadline(job->src) ? CR_VERDICT_DEADLINE :
+			    CR_VERDICT_NONE;
+		} else if (job_succeeded(job)) {
+			res->state = CR_JOB_SUCCEEDED;
+			v = CR_VERDICT_SUCCEEDED;
+		} else {
+			res->state = CR_JOB_FAILED;
+			v = CR_VERDICT_FAILED;
+		}
+		cri_group_child_outcome(job->group, v, job->node, sup);
+	}
+	if (!sup->opts->contain) {
+		cri_job_done(job);
+		return;
+	}
+	/* What the command left behind is part of the job: the sweep finds
+	 * it and applies the stop sequence or the leftover policy. */
+	if (!job->stopping && sup->opts->leftover == CR_LEFTOVER_LEAVE) {
+		cri_job_done(job);
+		return;
+	}
+	if (!cri_finish_fast(sup, job))
+		cri_sweep_request(sup);
+}

@@ -1,0 +1,215 @@
+/*
+ * sup.h - the supervisor's private state, shared by the files that run a
+ * plan: supervisor.c (set-up, the run as a whole), group.c (outcomes and
+ * modes), job.c (a job's life cycle), stop.c (the stop ladder), sweep.c
+ * (containment), sigwatch.c (signals cancelrun receives).
+ *
+ * Everything here belongs to the loop thread: every function is "Loop
+ * thread only", and no state is touched from elsewhere.
+ */
+#ifndef CR_SUP_H
+#define CR_SUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <ev.h>
+
+#include "internal.h"
+
+/* Signal watchers cancelrun may hold at once (sigwatch.c). */
+#define CRI_SIGWATCH_MAX 8
+
+enum phase {
+	PH_PENDING = 0, /* not started yet */
+	PH_RUNNING,     /* the command runs */
+	PH_EXITED,      /* the command was reaped; waiting for its tree */
+	PH_DONE,        /* nothing of it is left (or left by policy) */
+};
+
+struct sup;
+
+/* The run-time side of a group or the root. */
+struct group {
+	const struct cr_node *node;
+	struct group *parent;
+	struct cr_source *src;
+	unsigned n_children, n_done, n_failed, n_succeeded;
+	bool reported;   /* its outcome was passed to its parent already */
+	enum cr_verdict first_failure; /* FAILED or DEADLINE, first seen */
+	const struct cr_node *first_job;
+};
+
+struct job {
+	struct sup *sup;
+	const struct cr_node *node;  /* NULL: the orphan sweeper */
+	struct group *group;
+	struct cr_source *src;
+	struct cr_registration reg;
+	struct cr_job_result *res;
+	const struct cr_term_seq *stop; /* the plan's */
+	bool kill_now;               /* a second signal: KILL is next */
+	pid_t pid;
+	pid_t pgid;                  /* 0 if it shares cancelrun's group */
+	enum phase phase;
+	bool cancelled;              /* its token was cancelled */
+	bool stopping;               /* the stop sequence is under way */
+	bool state_set;              /* res->state is final */
+	unsigned step;               /* next step of stop */
+	int cur_signal;              /* signal of the current step, 0 none */
+	bool cur_reported;           /* the current step was reported */
+	unsigned cur_group_procs;    /* group members seen at this step */
+	unsigned cur_reaped;         /* reaped since this step was sent */
+	pid_t *hit;                  /* PIDs outside the group signalled at */
+	size_t n_hit, cap_hit;       /* the current step */
+	unsigned members;            /* live processes at the last sweep */
+	ev_timer step_timer;
+	struct job *next_pending;
+	struct job *active_prev, *active_next; /* started, not done */
+	struct output *output;       /* when output is prefixed */
+};
+
+/* A job's stdout and stderr, carried line by line. */
+struct output {
+	struct cri_out out[2];
+	ev_io io[2];
+};
+
+/* A pidfd watched for the exit of a process that is not our child. */
+struct watch {
+	ev_io io;
+	struct watch *next;
+};
+
+struct sup {
+	struct ev_loop *loop;
+	const struct cr_plan *plan;
+	const struct cr_run_opts *opts;
+	struct cr_result *result;
+	struct group *groups;        /* one per root/group node */
+	size_t n_groups;
+	struct job *jobs;            /* one per job, plus the orphan sweeper */
+	size_t n_jobs;
+	struct job *sweeper;
+	struct job *pending_head, **pending_tail;
+	bool starting;               /* start_pending is on the stack */
+	unsigned n_active;           /* started, not done */
+	struct job *active;          /* list of those */
+	unsigned n_done;
+	bool finishing;              /* every job is done: final sweep */
+	bool finished;
+	unsigned n_signals;          /* INT/TERM/HUP/QUIT received */
+	bool kill_after_armed;       /* forward_signal: KILL timer armed */
+	pid_t self;
+	/* PID -> job for commands and process groups. */
+	struct job **by_pid;
+	size_t by_pid_mask;
+	struct cri_proc_table table;
+	int *owner;                  /* per table entry: job index, -1 */
+	size_t owner_cap;
+	struct watch *watches;
+	ev_signal sigw[CRI_SIGWATCH_MAX]; /* sigwatch.c's, n_sigw used */
+	size_t n_sigw;
+	ev_child childw;
+	ev_timer sweep;
+	ev_idle start_more;
+	ev_timer kill_after;
+};
+
+/*
+ * supervisor.c: the run as a whole, shared helpers
+ */
+
+void cri_active_add(struct job *job);
+
+void cri_active_remove(struct job *job);
+
+double cri_wall_now(void);
+
+const char *cri_job_name(const struct job *job);
+
+void cri_emit(struct sup *sup, enum cr_event_kind kind, const struct job *job,
+    int signo, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+const char *cri_signame(int sig);
+
+void cri_by_pid_add(struct sup *sup, struct job *job);
+
+struct job *cri_by_pid_find(const struct sup *sup, pid_t pid);
+
+void cri_finish_run(struct sup *sup);
+
+void cri_all_jobs_done(struct sup *sup);
+
+/*
+ * group.c: group outcomes and modes
+ */
+
+void cri_group_child_outcome(struct group *g, enum cr_verdict v,
+    const struct cr_node *job, struct sup *sup);
+
+bool cri_own_deadline(struct cr_source *src);
+
+void cri_group_child_done(struct group *g, struct sup *sup);
+
+/*
+ * job.c: a job's life cycle, from start to done
+ */
+
+void cri_job_cancel_cb(void *arg, const struct cr_cause *cause);
+
+void cri_start_pending(struct sup *sup);
+
+void cri_start_more_cb(struct ev_loop *loop, ev_idle *w, int revents);
+
+int cri_children_state(void);
+
+bool cri_finish_fast(struct sup *sup, struct job *job);
+
+void cri_job_done(struct job *job);
+
+void cri_job_exited(struct job *job, int status);
+
+/*
+ * stop.c: the stop ladder and sending signals to a job
+ */
+
+void cri_record_sent(struct job *job, int sig);
+
+void cri_signal_group(struct job *job, int sig, bool cont);
+
+void cri_step_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+void cri_stop_start(struct job *job);
+
+void cri_report_step(struct job *job);
+
+void cri_stop_escalate(struct job *job);
+
+void cri_stop_leftovers(struct job *job);
+
+/*
+ * sweep.c: the containment sweep and reaping
+ */
+
+void cri_watches_clear(struct sup *sup);
+
+void cri_sweep_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+void cri_sweep_request(struct sup *sup);
+
+void cri_child_cb(struct ev_loop *loop, ev_child *w, int revents);
+
+/*
+ * sigwatch.c: signals cancelrun receives
+ */
+
+void cri_kill_after_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* Watches the signals cancelrun acts on and unblocks them and SIGCHLD. */
+void cri_sigwatch_start(struct sup *sup);
+
+/* Stops every signal watcher of SUP. */
+void cri_sigwatch_stop(struct sup *sup);
+
+#endif /* CR_SUP_H */
