@@ -28,6 +28,11 @@
 static const char *progname = "cancelrun";
 static bool timeout_mode;
 
+/* The signal state cancelrun was started with, taken before main changes
+ * anything: the blocked mask and the signals at SIG_IGN. */
+static sigset_t inherited_mask;
+static sigset_t inherited_ignored;
+
 struct options {
 	double timeout;          /* INFINITY: none */
 	double grace;            /* INFINITY: never KILL */
@@ -622,7 +627,11 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 	struct cr_result *result;
 	struct cr_run_opts ro;
 	struct reporter rep;
+	static const int timeout_caught[] = { SIGALRM, SIGINT, SIGQUIT, SIGHUP,
+	    SIGTERM, SIGCHLD, SIGTTIN, SIGTTOU };
+	sigset_t child_ignore, child_mask;
 	FILE *report = NULL;
+	size_t i;
 	int rc, status;
 
 	if (o->report_file != NULL) {
@@ -644,6 +653,19 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 	}
 	ro.foreground = o->foreground;
 	if (timeout_mode) {
+		/* timeout(1) passes on the ignored signals it inherited (a
+		 * command run from `trap '' PIPE` sees EPIPE, not SIGPIPE),
+		 * but for those it catches itself, which exec resets. */
+		child_ignore = inherited_ignored;
+		for (i = 0; i < sizeof(timeout_caught) / sizeof(int); i++)
+			sigdelset(&child_ignore, timeout_caught[i]);
+		if (o->signo > 0)
+			sigdelset(&child_ignore, o->signo);
+		ro.child_ignore = &child_ignore;
+		/* Its blocked mask too, less CHLD, which it unblocks. */
+		child_mask = inherited_mask;
+		sigdelset(&child_mask, SIGCHLD);
+		ro.child_mask = &child_mask;
 		ro.contain = false;
 		ro.forward_signal = true;
 		ro.leftover = CR_LEFTOVER_LEAVE;
@@ -772,14 +794,22 @@ run(const struct options *o)
 static void __attribute__((constructor))
 hold_signals(void)
 {
+	struct sigaction sa;
 	sigset_t set;
+	int sig;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigprocmask(SIG_BLOCK, &set, &inherited_mask);
+	/* glibc refuses to report its own two real-time signals; they are
+	 * never ignored by anything that goes through it. */
+	sigemptyset(&inherited_ignored);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			sigaddset(&inherited_ignored, sig);
 }
 
 int

@@ -20,6 +20,7 @@
 #define CANCELRUN_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -425,6 +426,11 @@ struct cr_run_opts {
 	                           cancelrun's own stdout and stderr */
 	cr_event_cb *on_event;  /* may be NULL */
 	void *event_arg;
+	const sigset_t *child_ignore; /* signals every job starts with at
+	                           SIG_IGN (nohup's HUP, or what timeout(1)
+	                           passes on); NULL: every signal at SIG_DFL */
+	const sigset_t *child_mask; /* the jobs' blocked signal mask; NULL:
+	                           empty */
 };
 
 #define CR_SENT_MAX 32

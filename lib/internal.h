@@ -38,6 +38,7 @@ struct cr_node *cri_plan_add_node(struct cr_plan *plan, struct cr_node *parent,
 /*
  * proc.c: starting commands and reading the process table.
  */
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -48,6 +49,9 @@ struct cri_spawn {
 	bool own_group;         /* setpgid(0, 0) in the child */
 	int stdout_fd;          /* -1: inherit */
 	int stderr_fd;          /* -1: inherit */
+	const sigset_t *ignore; /* left at SIG_IGN in the child; NULL: none,
+	                           every other signal is reset to SIG_DFL */
+	const sigset_t *mask;   /* the child's signal mask; NULL: empty */
 };
 
 /* Starts SP's command.  Returns 0 with *PID set; or a negative errno value

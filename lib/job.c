@@ -122,6 +122,8 @@ job_start(struct job *job)
 	sp.own_group = !sup->opts->foreground;
 	sp.stdout_fd = -1;
 	sp.stderr_fd = -1;
+	sp.ignore = sup->opts->child_ignore;
+	sp.mask = sup->opts->child_mask;
 	if (sup->opts->prefix_output)
 		output_open(job, &sp);
 	rc = cri_spawn(&sp, &pid);

@@ -10,7 +10,8 @@
  * comes back in that shared memory.  Between clone and exec the child makes
  * only async-signal-safe calls and writes nothing of ours but the error:
  * its own process group, default dispositions for every signal (exec would
- * keep ignored ones), an empty signal mask, and no descriptor of cancelrun's
+ * keep ignored ones) but those the caller asks to leave ignored, an empty
+ * signal mask unless the caller gives one, and no descriptor of cancelrun's
  * besides 0, 1 and 2.
  *
  * This file never waits for a child: libev's SIGCHLD handling reaps every
@@ -101,23 +102,24 @@ struct kernel_sigaction {
 	unsigned long mask;
 };
 
-/* Resets SIG to SIG_DFL.  glibc's sigaction() refuses the real-time
- * signals it reserves for itself (32 and 33), yet they may arrive ignored
- * and exec would keep them so: ask the kernel directly.  Async-signal-safe. */
+/* Sets SIG to SIG_DFL, or to SIG_IGN with IGNORE.  glibc's sigaction()
+ * refuses the real-time signals it reserves for itself (32 and 33), yet
+ * they may arrive ignored and exec would keep them so: ask the kernel
+ * directly.  Async-signal-safe. */
 static void
-reset_disposition(int sig)
+reset_disposition(int sig, bool ignore)
 {
 	struct kernel_sigaction ksa;
 
 	memset(&ksa, 0, sizeof(ksa));
-	ksa.handler = SIG_DFL;
+	ksa.handler = ignore ? SIG_IGN : SIG_DFL;
 	(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
 }
 
 struct child_args {
 	const struct cri_spawn *sp;
 	char **env;
-	sigset_t empty;
+	sigset_t mask;          /* the child's signal mask */
 	volatile int err;       /* written by the child, read after exec */
 };
 
@@ -148,12 +150,13 @@ child_exec(void *arg)
 		goto fail;
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			reset_disposition(sig);
+			reset_disposition(sig, sp->ignore != NULL &&
+			    sigismember(sp->ignore, sig) == 1);
 	cloexec_from_3();
 	/* Signals stay blocked until the dispositions are defaults again, so
 	 * that none of cancelrun's handlers can run in the child; one that is
 	 * pending (a cancellation sent to the new group) acts right here. */
-	(void)sigprocmask(SIG_SETMASK, &a->empty, NULL);
+	(void)sigprocmask(SIG_SETMASK, &a->mask, NULL);
 	execvpe(sp->argv[0], sp->argv, a->env);
 fail:
 	a->err = errno != 0 ? errno : EINVAL;
@@ -182,7 +185,10 @@ cri_spawn(const struct cri_spawn *sp, pid_t *pidp)
 			return -ENOMEM;
 		args.env = built;
 	}
-	sigemptyset(&args.empty);
+	if (sp->mask != NULL)
+		args.mask = *sp->mask;
+	else
+		sigemptyset(&args.mask);
 	/* No handler of ours may run in the child, which shares our memory:
 	 * everything stays blocked until it has reset the dispositions. */
 	sigfillset(&all);

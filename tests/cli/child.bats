@@ -197,3 +197,39 @@ FDS=(bash -c 'exec 5</dev/null 7>/dev/null 200</dev/null; exec "$@"' _)
 	[ "$status" -eq 0 ]
 	assert_clean "$TMP/out"
 }
+
+@test "as timeout, the command keeps the ignored signals it would under GNU" {
+	[ -x /usr/bin/timeout ] || skip "no GNU timeout to compare with"
+	mkdir -p "$TMP/gnu" "$TMP/ours"
+	ln -s /usr/bin/timeout "$TMP/gnu/timeout"
+	ln -s "$CANCELRUN" "$TMP/ours/timeout"
+	run_bg "${IGNORED[@]}" "$TMP/gnu/timeout" 30 \
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO"
+	[ "$status" -eq 0 ]
+	gnu_ign=$(info sigign "$TMP/out")
+	# The wrapper works: what GNU passes on is not empty.
+	[ "$gnu_ign" != "$ZERO" ]
+	run_bg "${IGNORED[@]}" "$TMP/ours/timeout" 30 \
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO"
+	[ "$status" -eq 0 ]
+	echo "gnu: $gnu_ign ours: $(info sigign "$TMP/out")"
+	[ "$(info sigign "$TMP/out")" = "$gnu_ign" ]
+	[ "$(info sigblk "$TMP/out")" = "$ZERO" ]
+}
+
+@test "as timeout, the command keeps the blocked mask it would under GNU" {
+	[ -x /usr/bin/timeout ] || skip "no GNU timeout to compare with"
+	mkdir -p "$TMP/gnu" "$TMP/ours"
+	ln -s /usr/bin/timeout "$TMP/gnu/timeout"
+	ln -s "$CANCELRUN" "$TMP/ours/timeout"
+	run_bg "${BLOCKED[@]}" "$TMP/gnu/timeout" 30 \
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO"
+	[ "$status" -eq 0 ]
+	gnu_blk=$(info sigblk "$TMP/out")
+	[ "$gnu_blk" != "$ZERO" ]
+	run_bg "${BLOCKED[@]}" "$TMP/ours/timeout" 30 \
+	    env CR_TEST_MARK="$MARK" "$CHILDINFO"
+	[ "$status" -eq 0 ]
+	echo "gnu: $gnu_blk ours: $(info sigblk "$TMP/out")"
+	[ "$(info sigblk "$TMP/out")" = "$gnu_blk" ]
+}
