@@ -132,12 +132,8 @@ cri_note_refused(struct job *job, const struct cri_proc *p, int err,
 	return r;
 }
 
-/* Without containment no sweep looks at the tree: finds which members of
- * the job's group (or its command) refused SIG, probing each with signal
- * 0, which is checked as SIG is (except CONT, which the kernel lets through
- * within a session).  Returns how many did. */
-static size_t
-find_refused(struct job *job, int sig)
+size_t
+cri_find_refusals(struct job *job, int sig)
 {
 	struct cri_proc_table *t = &job->sup->table;
 	struct cri_proc *p;
@@ -199,7 +195,7 @@ stop_step(struct job *job)
 		cri_sweep_request(sup);
 		return;
 	}
-	(void)find_refused(job, st->signo);
+	(void)cri_find_refusals(job, st->signo);
 	if (rc == -EPERM)
 		return; /* nothing reached: each refusal was told */
 	cri_record_sent(job, st->signo);
@@ -234,7 +230,7 @@ cri_stop_start(struct job *job)
 void
 cri_report_step(struct job *job)
 {
-	size_t n, outside, refused_group = 0, i;
+	size_t n, outside, refused_outside = 0, i;
 
 	if (!job->stopping || job->step == 0 || job->cur_reported ||
 	    !job->sup->opts->contain)
@@ -245,11 +241,12 @@ cri_report_step(struct job *job)
 		return;
 	cri_record_sent(job, job->cur_signal);
 	for (i = 0; i < job->n_refused; i++)
-		if (job->refused[i].in_group)
-			refused_group++;
+		if (!job->refused[i].in_group)
+			refused_outside++;
+	/* Every process signalled outside the group is in the hit list,
+	 * after the group's members; refusals there are not counted. */
 	outside = job->n_hit - job->cur_group_procs;
-	outside -= job->n_refused - refused_group <= outside ?
-	    job->n_refused - refused_group : outside;
+	outside = outside > refused_outside ? outside - refused_outside : 0;
 	cri_emit(job->sup, CR_EVENT_SIGNAL_SENT, job, job->cur_signal,
 	    "job '%s': sent %s to %zu process%s (process group %d, and %zu "
 	    "outside it)", cri_job_name(job), cri_signame(job->cur_signal), n,

@@ -221,6 +221,12 @@ struct refusal *cri_note_refused(struct job *job, const struct cri_proc *p,
 /* The refusal of PID in the current step, or NULL. */
 struct refusal *cri_find_refused(const struct job *job, pid_t pid);
 
+/* Without containment no sweep looks at the tree: finds which members of
+ * JOB's group (or its command) refused SIG, just sent, probing each with
+ * signal 0, which is checked as SIG is (except CONT, which the kernel lets
+ * through within a session), and tells each once.  Returns how many. */
+size_t cri_find_refusals(struct job *job, int sig);
+
 /* Whether the stop sequence has sent its last step. */
 bool cri_stop_ended(const struct job *job);
 

@@ -289,9 +289,11 @@ decide:
 			 * more will reach it.  The command must have been
 			 * reaped, or be one of them, so that a status that
 			 * is on its way is not lost. */
+			r = job->phase == PH_EXITED ? NULL :
+			    cri_find_refused(job, job->pid);
 			if (job->refused_live == job->members &&
 			    (job->phase == PH_EXITED ||
-			    cri_find_refused(job, job->pid) != NULL)) {
+			    (r != NULL && r->live))) {
 				cri_job_abandon(job);
 				continue;
 			}
