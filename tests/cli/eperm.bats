@@ -304,6 +304,27 @@ assert j["plain"]["signal"] == "TERM", j
 EOF
 }
 
+@test "eperm: as timeout, a refused signal is named, never said to be sent" {
+	need_rootsleep
+	ln -s "$CANCELRUN" "$RUNDIR/timeout"
+	CR_T0=$(now_ms)
+	cd "$RUNDIR"
+	start_bg "${AS_NOBODY[@]}" ./timeout -v -k 1 1 "$ROOTSLEEP" 3 "$MARK"
+	cd - >/dev/null
+	CR_PID=$BG_PID
+	pid=$(rootsleep_pid)
+	cr_wait
+	# As GNU timeout, it waits for the command, which ends by itself.
+	[ "$status" -eq 124 ] || fail_with "status $status, expected 124"
+	grep -qE "^timeout: cannot send TERM to process $pid \(.*\): Operation not permitted$" "$TMP/err" ||
+	    fail_with "no TERM refusal named for $pid"
+	grep -qE "^timeout: cannot send KILL to process $pid " "$TMP/err" ||
+	    fail_with "no KILL refusal named for $pid"
+	if grep "sending signal" "$TMP/err"; then
+		fail_with "a refused signal is said to be sent"
+	fi
+}
+
 # Errors in starting a job (item 7): no root needed.
 
 # jobfile_run STATUS NAME [ARGS...]: run $TMP/NAME.ini with a report in
