@@ -370,7 +370,9 @@ void cr_argv_free(char **argv);
  * Running a plan.
  *
  * cr_run() supervises a plan on libev's default loop until every job has
- * finished and nothing of any job's process tree is left.  For the
+ * finished and nothing of any job's process tree is left, but for
+ * processes that refused the whole stop sequence (EPERM): those are told
+ * (CR_EVENT_SIGNAL_REFUSED), listed as the job's survivors, and left.  For the
  * duration of the call it links the root to SIGINT, SIGTERM and SIGHUP
  * (and passes QUIT, USR1, USR2, WINCH and ALRM on to the jobs), unblocks
  * those signals and SIGCHLD, and with contain makes the process a child
@@ -548,8 +550,9 @@ int cr_result_status(const struct cr_plan *plan,
 int cr_report_table(const struct cr_plan *plan,
     const struct cr_result *result, FILE *f);
 
-/* Writes the JSON report ({"status", "cause", "jobs": [...]}) to F.
- * Returns 0 or -EIO.  Any thread. */
+/* Writes the JSON report ({"status", "cause", "orphan_survivors",
+ * "jobs": [...]}, each job with its "survivors" as [{"pid", "command"}])
+ * to F.  Returns 0 or -EIO.  Any thread. */
 int cr_report_json(const struct cr_plan *plan, const struct cr_result *result,
     int status, FILE *f);
 
