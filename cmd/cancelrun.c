@@ -409,8 +409,9 @@ on_event(void *arg, const struct cr_event *ev)
 	if (ev->kind == CR_EVENT_SIGNAL_REFUSED) {
 		/* A single command's messages do not name the job. */
 		if (r->single || timeout_mode)
-			fprintf(stderr, "%s: cannot send %s to process %d (%s): "
-			    "%s\n", progname, cr_signal_name(ev->signo),
+			fprintf(stderr,
+			    "%s: cannot send %s to process %d (%s): %s\n",
+			    progname, cr_signal_name(ev->signo),
 			    (int)ev->pid, ev->command, strerror(ev->error));
 		else
 			fprintf(stderr, "%s: %s\n", progname, ev->text);

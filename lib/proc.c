@@ -123,9 +123,10 @@ struct child_args {
 };
 
 /* The child's side of cri_spawn, from clone to exec.  Leaves a failure's
- * errno in ARGS->err, the step that failed in ARGS->stage, and exits 127.  Async-signal-safe calls only.  Not
- * instrumented by AddressSanitizer: it runs on a stack of its own, which
- * ASan would take for a stack switch and warn about on stderr. */
+ * errno in ARGS->err, the step that failed in ARGS->stage, and exits 127.
+ * Async-signal-safe calls only.  Not instrumented by AddressSanitizer: it
+ * runs on a stack of its own, which ASan would take for a stack switch and
+ * warn about on stderr. */
 static int __attribute__((no_sanitize_address))
 child_exec(void *arg)
 {
