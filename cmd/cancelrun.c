@@ -398,24 +398,65 @@ parse_args(int argc, char **argv, struct options *o)
 /*
  * Running.
  */
+
 struct reporter {
 	const struct options *o;
 	const char *command;
+	bool single;
 };
 
+/* Problems are told as they happen, whatever -v says; the rest is -v. */
 static void
 on_event(void *arg, const struct cr_event *ev)
 {
 	struct reporter *r = arg;
 
+	if (ev->kind == CR_EVENT_SIGNAL_REFUSED) {
+		/* A single command's messages do not name the job. */
+		if (r->single || timeout_mode)
+			fprintf(stderr,
+			    "%s: cannot send %s to process %d (%s): %s\n",
+			    progname, cr_signal_name(ev->signo),
+			    (int)ev->pid, ev->command, strerror(ev->error));
+		else
+			fprintf(stderr, "%s: %s\n", progname, ev->text);
+		return;
+	}
+	if (ev->kind == CR_EVENT_START_FAILED) {
+		/* A single command's is told with its exit status. */
+		if (!r->single && !timeout_mode)
+			fprintf(stderr, "%s: %s\n", progname, ev->text);
+		return;
+	}
+	if (!r->o->verbose)
+		return;
 	if (timeout_mode) {
-		if (ev->kind == CR_EVENT_SIGNAL_SENT && r->o->verbose)
+		if (ev->kind == CR_EVENT_SIGNAL_SENT)
 			fprintf(stderr, "%s: sending signal %s to command '%s'\n",
 			    progname, cr_signal_name(ev->signo), r->command);
 		return;
 	}
-	if (r->o->verbose)
-		fprintf(stderr, "%s: %s\n", progname, ev->text);
+	fprintf(stderr, "%s: %s\n", progname, ev->text);
+}
+
+/* Names what could not be stopped: "[job 'x': ]N process(es) could not be
+ * stopped: PID (command), ...". */
+static void
+report_survivors(const char *job, const struct cr_survivor *surv, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || surv == NULL)
+		return;
+	fprintf(stderr, "%s: ", progname);
+	if (job != NULL)
+		fprintf(stderr, "job '%s': ", job);
+	fprintf(stderr, "%zu process%s could not be stopped:", n,
+	    n == 1 ? "" : "es");
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "%s %d (%s)", i > 0 ? "," : "",
+		    (int)surv[i].pid, surv[i].command);
+	fputc('\n', stderr);
 }
 
 static const char *
@@ -453,7 +494,10 @@ report_cancel(const struct options *o, const char *command,
 	for (i = 0; i < job->n_sent; i++)
 		if (job->sent[i] == SIGKILL)
 			killed = true;
-	if (job->term_signal == SIGKILL && killed && job->n_sent > 1) {
+	if (job->exit_code < 0 && job->term_signal == 0) {
+		/* Never reaped: it refused the stop sequence. */
+		snprintf(how, sizeof(how), "it could not be stopped");
+	} else if (job->term_signal == SIGKILL && killed && job->n_sent > 1) {
 		cr_duration_format(o->grace, dur, sizeof(dur));
 		snprintf(how, sizeof(how), "killed with KILL after the %s grace "
 		    "period", dur);
@@ -484,7 +528,9 @@ cancelrun_status(const struct options *o, const char *command,
 		return cr_job_own_status(job);
 	if (!o->quiet)
 		report_cancel(o, command, job, &job->cause);
-	if (o->preserve_status && job->state == CR_JOB_CANCELLED)
+	/* A command that survived the stop has no status of its own. */
+	if (o->preserve_status && job->state == CR_JOB_CANCELLED &&
+	    (job->exit_code >= 0 || job->term_signal != 0))
 		status = cr_job_own_status(job);
 	else
 		status = cr_result_status(plan, result, false);
@@ -645,12 +691,12 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 	memset(&ro, 0, sizeof(ro));
 	rep.o = o;
 	rep.command = plan->n_jobs > 0 ? plan->jobs[0]->name : "";
-	/* Events are formatted only for -v: without it, no printf code is
-	 * run (or paged in) on the common path. */
-	if (o->verbose) {
-		ro.on_event = on_event;
-		ro.event_arg = &rep;
-	}
+	rep.single = single;
+	/* Without -v only problems are formatted: no printf code is run (or
+	 * paged in) on the common path. */
+	ro.on_event = on_event;
+	ro.event_arg = &rep;
+	ro.problems_only = !o->verbose;
 	ro.foreground = o->foreground;
 	if (timeout_mode) {
 		/* timeout(1) passes on the ignored signals it inherited (a
@@ -689,6 +735,11 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		status = cancelrun_status(o, rep.command, plan, result);
 	else
 		status = cr_result_status(plan, result, o->first_failure);
+	for (i = 0; i < result->n_jobs; i++)
+		report_survivors(single ? NULL : plan->jobs[i]->name,
+		    result->jobs[i].survivors, result->jobs[i].n_survivors);
+	report_survivors(NULL, result->orphan_survivors,
+	    result->n_orphan_survivors);
 	if (!single && !o->quiet) {
 		fflush(stdout);
 		cr_report_table(plan, result, stderr);

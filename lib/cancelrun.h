@@ -371,7 +371,9 @@ void cr_argv_free(char **argv);
  * Running a plan.
  *
  * cr_run() supervises a plan on libev's default loop until every job has
- * finished and nothing of any job's process tree is left.  For the
+ * finished and nothing of any job's process tree is left, but for
+ * processes that refused the whole stop sequence (EPERM): those are told
+ * (CR_EVENT_SIGNAL_REFUSED), listed as the job's survivors, and left.  For the
  * duration of the call it links the root to SIGINT, SIGTERM and SIGHUP
  * (and passes QUIT, USR1, USR2, WINCH and ALRM on to the jobs), unblocks
  * those signals and SIGCHLD, and with contain makes the process a child
@@ -393,17 +395,42 @@ enum cr_job_state {
 	CR_JOB_SKIPPED,        /* never started: already cancelled */
 };
 
-/* What the supervisor tells its caller as it goes (the -v lines). */
+/* Which step of starting a job's command failed. */
+enum cr_spawn_stage {
+	CR_SPAWN_EXEC = 0,     /* exec: 127 if not found (ENOENT), else 126 */
+	CR_SPAWN_FORK,         /* no process could be made: 125 */
+	CR_SPAWN_CWD,          /* changing to the job's cwd: 125 */
+	CR_SPAWN_SETUP,        /* the child's descriptors: 125 */
+};
+
+/* What the supervisor tells its caller as it goes.  Notes and SIGNAL_SENT
+ * are the -v lines; the others are problems a caller should show even
+ * when it shows nothing else (see cr_run_opts.problems_only). */
 enum cr_event_kind {
 	CR_EVENT_NOTE = 0,      /* a decision, as text */
-	CR_EVENT_SIGNAL_SENT,   /* SIGNO was sent to a job's process tree */
+	CR_EVENT_SIGNAL_SENT,   /* SIGNO reached N_PROCS processes of a job's
+	                           tree (never counts one that refused it) */
+	CR_EVENT_START_FAILED,  /* a job's command could not be started:
+	                           ERROR at STAGE (argv[0] or cwd of JOB) */
+	CR_EVENT_SIGNAL_REFUSED, /* SIGNO could not be sent to process PID
+	                           (COMMAND): ERROR (EPERM); once per process
+	                           and step of the stop sequence */
+	CR_EVENT_SURVIVORS,     /* the stop sequence of JOB (NULL: orphans)
+	                           ended with N_PROCS processes it could not
+	                           signal still running: they are not waited
+	                           for; the job's result lists them */
 };
 
 struct cr_event {
 	enum cr_event_kind kind;
 	const struct cr_node *job; /* NULL: about cancelrun as a whole */
-	int signo;              /* CR_EVENT_SIGNAL_SENT */
+	int signo;              /* SIGNAL_SENT, SIGNAL_REFUSED */
 	unsigned n_procs;       /* processes it reached, 0 if not counted */
+	pid_t pid;              /* SIGNAL_REFUSED */
+	const char *command;    /* SIGNAL_REFUSED: PID's command line,
+	                           shortened, never NULL */
+	int error;              /* START_FAILED, SIGNAL_REFUSED: an errno */
+	enum cr_spawn_stage stage; /* START_FAILED */
 	const char *text;       /* always set: one readable line, no newline */
 };
 
@@ -431,9 +458,23 @@ struct cr_run_opts {
 	                           passes on); NULL: every signal at SIG_DFL */
 	const sigset_t *child_mask; /* the jobs' blocked signal mask; NULL:
 	                           empty */
+	bool problems_only;     /* on_event gets only START_FAILED,
+	                           SIGNAL_REFUSED and SURVIVORS (no text is
+	                           formatted for the others) */
 };
 
 #define CR_SENT_MAX 32
+
+/* Room for a survivor's command line, shortened with "..." to fit. */
+#define CR_SURVIVOR_COMMAND_MAX 96
+
+/* A process of a job's tree that refused every signal of the stop
+ * sequence (EPERM: a setuid program that changed its credentials) and was
+ * still running when the sequence ended.  cancelrun did not wait for it. */
+struct cr_survivor {
+	pid_t pid;
+	char command[CR_SURVIVOR_COMMAND_MAX]; /* from /proc/PID/cmdline */
+};
 
 struct cr_job_result {
 	enum cr_job_state state;
@@ -442,10 +483,19 @@ struct cr_job_result {
 	int exit_code;          /* -1 unless it exited */
 	int term_signal;        /* 0 unless it died of a signal */
 	int spawn_errno;        /* errno of a failed start (ENOENT, EACCES) */
-	int sent[CR_SENT_MAX];  /* signals sent to its tree, in order */
+	enum cr_spawn_stage spawn_stage; /* what failed, with spawn_errno */
+	int sent[CR_SENT_MAX];  /* signals that reached its tree, in order
+	                           (a step every process refused is left
+	                           out) */
 	unsigned n_sent;
 	double started, ended;  /* wall clock (CLOCK_REALTIME) seconds */
 	unsigned leftovers;     /* processes found after the command ended */
+	/* Processes that could not be stopped, left running: memory inside
+	 * the result's own allocation (freed with it), NULL when none.  The
+	 * command itself may be one: then it was never reaped, and
+	 * exit_code is -1 and term_signal 0. */
+	struct cr_survivor *survivors;
+	size_t n_survivors;
 };
 
 /* What a job or group ending by itself tells its parent, and what decided
@@ -465,6 +515,10 @@ struct cr_result {
 	const struct cr_node *verdict_job; /* the job behind it, or NULL */
 	int signal_received;         /* first INT/TERM/HUP/QUIT received */
 	bool escalated;              /* a second signal skipped grace periods */
+	/* Orphans no job could be sure of that could not be stopped: as in
+	 * a job's result; inside the result's allocation. */
+	struct cr_survivor *orphan_survivors;
+	size_t n_orphan_survivors;
 	size_t n_jobs;
 	struct cr_job_result jobs[]; /* in plan order */
 };
@@ -484,7 +538,9 @@ int cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 const char *cr_job_state_name(enum cr_job_state state);
 
 /* The status a job ended with, as a shell shows it: its exit code, 128+N
- * if a signal killed it, 127 not found, 126 cannot run, 125 no fork.
+ * if a signal killed it, 127 not found, 126 cannot run, 125 when it could
+ * not be started for another reason (no fork, its cwd, its descriptors),
+ * 125 too when its command was never reaped (it survived the stop).
  * Any thread. */
 int cr_job_own_status(const struct cr_job_result *job);
 
@@ -500,8 +556,9 @@ int cr_result_status(const struct cr_plan *plan,
 int cr_report_table(const struct cr_plan *plan,
     const struct cr_result *result, FILE *f);
 
-/* Writes the JSON report ({"status", "cause", "jobs": [...]}) to F.
- * Returns 0 or -EIO.  Any thread. */
+/* Writes the JSON report ({"status", "cause", "orphan_survivors",
+ * "jobs": [...]}, each job with its "survivors" as [{"pid", "command"}])
+ * to F.  Returns 0 or -EIO.  Any thread. */
 int cr_report_json(const struct cr_plan *plan, const struct cr_result *result,
     int status, FILE *f);
 

@@ -55,11 +55,14 @@ struct cri_spawn {
 };
 
 /* Starts SP's command.  Returns 0 with *PID set; or a negative errno value
- * of a failed exec (ENOENT, EACCES, ...) with *PID set to the child, which
- * exits 127 and is reaped like any other; or a negative errno of a failed
- * clone with *PID 0.  Blocks only until the child has exec'd.  Loop thread
- * only (the caller must be the only thread that forks). */
-int cri_spawn(const struct cri_spawn *sp, pid_t *pid);
+ * of a failed start in the child (ENOENT, EACCES, ...) with *PID set to the
+ * child, which exits 127 and is reaped like any other, and *STAGE saying
+ * what failed (the exec, the chdir to SP->cwd, the descriptors); or a
+ * negative errno of a failed clone with *PID 0 and *STAGE CR_SPAWN_FORK.
+ * Blocks only until the child has exec'd.  Loop thread only (the caller
+ * must be the only thread that forks). */
+int cri_spawn(const struct cri_spawn *sp, pid_t *pid,
+    enum cr_spawn_stage *stage);
 
 struct cri_proc {
 	pid_t pid, ppid, pgid, sid;
@@ -73,6 +76,11 @@ struct cri_proc_table {
 
 /* Reads /proc/PID/stat.  Returns 0 or a negative errno.  Any thread. */
 int cri_proc_read(pid_t pid, struct cri_proc *p);
+
+/* Writes PID's command line to BUF (LEN bytes, NUL-terminated): its
+ * arguments separated by blanks, shortened with "..." to fit, its name when
+ * it has none, "?" when it is gone.  Any thread. */
+void cri_proc_cmdline(pid_t pid, char *buf, size_t len);
 
 /* Fills T with every process of the system, sorted by PID.  Returns 0 or a
  * negative errno.  T's memory is reused across calls; release it with

@@ -95,12 +95,41 @@ output_open(struct job *job, struct cri_spawn *sp)
 	}
 }
 
+/* Says what could not be done to start JOB's command: ERR at STAGE. */
+static void
+start_failed(struct job *job, enum cr_spawn_stage stage, int err)
+{
+	const struct cr_node *node = job->node;
+	struct cr_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CR_EVENT_START_FAILED;
+	ev.error = err;
+	ev.stage = stage;
+	switch (stage) {
+	case CR_SPAWN_CWD:
+		cri_emit_event(job->sup, &ev, job, "job '%s': cwd '%s': %s",
+		    cri_job_name(job), node->cwd, strerror(err));
+		break;
+	case CR_SPAWN_EXEC:
+		cri_emit_event(job->sup, &ev, job,
+		    "job '%s': cannot run '%s': %s", cri_job_name(job),
+		    node->argv[0], strerror(err));
+		break;
+	default:
+		cri_emit_event(job->sup, &ev, job, "job '%s': cannot start: %s",
+		    cri_job_name(job), strerror(err));
+		break;
+	}
+}
+
 static void
 job_start(struct job *job)
 {
 	struct sup *sup = job->sup;
 	const struct cr_node *node = job->node;
 	struct cri_spawn sp;
+	enum cr_spawn_stage stage;
 	pid_t pid;
 	int rc;
 
@@ -126,22 +155,23 @@ job_start(struct job *job)
 	sp.mask = sup->opts->child_mask;
 	if (sup->opts->prefix_output)
 		output_open(job, &sp);
-	rc = cri_spawn(&sp, &pid);
+	rc = cri_spawn(&sp, &pid, &stage);
 	if (sp.stdout_fd >= 0)
 		close(sp.stdout_fd);
 	if (sp.stderr_fd >= 0)
 		close(sp.stderr_fd);
 	job->phase = PH_RUNNING;
+	if (rc < 0) {
+		job->res->spawn_errno = -rc;
+		job->res->spawn_stage = stage;
+		start_failed(job, stage, -rc);
+	}
 	if (pid == 0) {
 		/* fork failed: nothing to reap. */
-		job->res->spawn_errno = -rc;
 		job->res->state = CR_JOB_FAILED;
 		job->state_set = true;
 		job->phase = PH_DONE;
 		job->res->ended = cri_wall_now();
-		cri_emit(sup, CR_EVENT_NOTE, job, 0,
-		    "job '%s': cannot start: %s", cri_job_name(job),
-		    strerror(-rc));
 		cri_group_child_outcome(job->group, CR_VERDICT_FAILED, node,
 		    sup);
 		cri_job_done(job);
@@ -151,18 +181,12 @@ job_start(struct job *job)
 	job->res->pid = pid;
 	job->pgid = sp.own_group ? pid : 0;
 	cri_by_pid_add(sup, job);
-	if (rc < 0) {
-		/* exec failed; the child exits 127 and is reaped. */
-		job->res->spawn_errno = -rc;
-		cri_emit(sup, CR_EVENT_NOTE, job, 0,
-		    "job '%s': cannot run '%s': %s", cri_job_name(job),
-		    node->argv[0], strerror(-rc));
-	} else {
+	if (rc == 0)
 		cri_emit(sup, CR_EVENT_NOTE, job, 0,
 		    "job '%s': started '%s' as process %d%s", cri_job_name(job),
 		    node->argv[0], (int)pid,
 		    sp.own_group ? " in its own process group" : "");
-	}
+	/* Otherwise the child exits 127 and is reaped as usual. */
 	/* No cancellation can have come in since the token was checked:
 	 * signals and deadlines are dispatched by the loop, after this. */
 	if (isfinite(node->timeout))
@@ -284,13 +308,36 @@ cri_job_done(struct job *job)
 		cri_all_jobs_done(sup);
 }
 
+/* Decides JOB's state, once, and tells its group. */
+static void
+set_outcome(struct job *job)
+{
+	struct cr_job_result *res = job->res;
+	enum cr_verdict v;
+
+	if (job->state_set || job->node == NULL)
+		return;
+	job->state_set = true;
+	if (job->cancelled) {
+		res->state = CR_JOB_CANCELLED;
+		v = cri_own_deadline(job->src) ? CR_VERDICT_DEADLINE :
+		    CR_VERDICT_NONE;
+	} else if (job_succeeded(job)) {
+		res->state = CR_JOB_SUCCEEDED;
+		v = CR_VERDICT_SUCCEEDED;
+	} else {
+		res->state = CR_JOB_FAILED;
+		v = CR_VERDICT_FAILED;
+	}
+	cri_group_child_outcome(job->group, v, job->node, job->sup);
+}
+
 /* The command (the job's first process) was reaped with STATUS. */
 void
 cri_job_exited(struct job *job, int status)
 {
 	struct sup *sup = job->sup;
 	struct cr_job_result *res = job->res;
-	enum cr_verdict v;
 
 	job->phase = PH_EXITED;
 	res->ended = cri_wall_now();
@@ -305,21 +352,7 @@ cri_job_exited(struct job *job, int status)
 		    cri_job_name(job), cri_signame(res->term_signal),
 		    WCOREDUMP(status) ? " (core dumped)" : "");
 	}
-	if (!job->state_set) {
-		job->state_set = true;
-		if (job->cancelled) {
-			res->state = CR_JOB_CANCELLED;
-			v = cri_own_deadline(job->src) ? CR_VERDICT_DEADLINE :
-			    CR_VERDICT_NONE;
-		} else if (job_succeeded(job)) {
-			res->state = CR_JOB_SUCCEEDED;
-			v = CR_VERDICT_SUCCEEDED;
-		} else {
-			res->state = CR_JOB_FAILED;
-			v = CR_VERDICT_FAILED;
-		}
-		cri_group_child_outcome(job->group, v, job->node, sup);
-	}
+	set_outcome(job);
 	if (!sup->opts->contain) {
 		cri_job_done(job);
 		return;
@@ -332,4 +365,88 @@ cri_job_exited(struct job *job, int status)
 	}
 	if (!cri_finish_fast(sup, job))
 		cri_sweep_request(sup);
+}
+
+bool
+cri_is_survivor(const struct sup *sup, pid_t pid)
+{
+	size_t lo = 0, hi = sup->n_survivors, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (sup->survivors[mid] == pid)
+			return true;
+		if (sup->survivors[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Adds PID to the run's sorted list of survivors.  Returns 0 or -ENOMEM. */
+static int
+survivor_add(struct sup *sup, pid_t pid)
+{
+	pid_t *grown;
+	size_t cap, i;
+
+	if (cri_is_survivor(sup, pid))
+		return 0;
+	if (sup->n_survivors == sup->cap_survivors) {
+		cap = sup->cap_survivors ? sup->cap_survivors * 2 : 8;
+		grown = realloc(sup->survivors, cap * sizeof(*grown));
+		if (grown == NULL)
+			return -ENOMEM;
+		sup->survivors = grown;
+		sup->cap_survivors = cap;
+	}
+	for (i = sup->n_survivors; i > 0 && sup->survivors[i - 1] > pid; i--)
+		sup->survivors[i] = sup->survivors[i - 1];
+	sup->survivors[i] = pid;
+	sup->n_survivors++;
+	return 0;
+}
+
+void
+cri_job_abandon(struct job *job)
+{
+	struct sup *sup = job->sup;
+	struct cr_survivor *grown;
+	struct cr_event ev;
+	char list[256];
+	size_t i, n, used = 0;
+
+	n = job->n_surv;
+	grown = realloc(job->surv, (n + job->refused_live) * sizeof(*grown));
+	if (grown == NULL) {
+		/* Try again at the next sweep rather than lose them. */
+		cri_sweep_after(sup, 0.1);
+		return;
+	}
+	job->surv = grown;
+	list[0] = '\0';
+	for (i = 0; i < job->n_refused; i++) {
+		if (!job->refused[i].live ||
+		    survivor_add(sup, job->refused[i].who.pid) < 0)
+			continue;
+		job->surv[job->n_surv++] = job->refused[i].who;
+		if (used < sizeof(list))
+			used += (size_t)snprintf(list + used,
+			    sizeof(list) - used, "%s%d (%s)", used > 0 ? ", " :
+			    "", (int)job->refused[i].who.pid,
+			    job->refused[i].who.command);
+	}
+	job->res->n_survivors = job->n_surv;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CR_EVENT_SURVIVORS;
+	ev.n_procs = (unsigned)(job->n_surv - n);
+	cri_emit_event(sup, &ev, job, "job '%s': %u process%s could not be "
+	    "stopped, not waiting for %s: %s", cri_job_name(job), ev.n_procs,
+	    ev.n_procs == 1 ? "" : "es", ev.n_procs == 1 ? "it" : "them",
+	    list);
+	/* The command may be one of them: then it was never reaped, and
+	 * the job ends cancelled with no status of its own. */
+	set_outcome(job);
+	cri_job_done(job);
 }

@@ -121,12 +121,14 @@ struct child_args {
 	char **env;
 	sigset_t mask;          /* the child's signal mask */
 	volatile int err;       /* written by the child, read after exec */
+	volatile int stage;     /* enum cr_spawn_stage of that error */
 };
 
 /* The child's side of cri_spawn, from clone to exec.  Leaves a failure's
- * errno in ARGS->err and exits 127.  Async-signal-safe calls only.  Not
- * instrumented by AddressSanitizer: it runs on a stack of its own, which
- * ASan would take for a stack switch and warn about on stderr. */
+ * errno in ARGS->err, the step that failed in ARGS->stage, and exits 127.
+ * Async-signal-safe calls only.  Not instrumented by AddressSanitizer: it
+ * runs on a stack of its own, which ASan would take for a stack switch and
+ * warn about on stderr. */
 static int __attribute__((no_sanitize_address))
 child_exec(void *arg)
 {
@@ -136,6 +138,7 @@ child_exec(void *arg)
 
 	if (sp->own_group)
 		(void)setpgid(0, 0);
+	a->stage = CR_SPAWN_SETUP;
 	if (sp->stdout_fd >= 0 && dup2(sp->stdout_fd, 1) < 0)
 		goto fail;
 	if (sp->stderr_fd >= 0 && dup2(sp->stderr_fd, 2) < 0)
@@ -146,6 +149,7 @@ child_exec(void *arg)
 		(void)fcntl(1, F_SETFD, 0);
 	if (sp->stderr_fd == 2)
 		(void)fcntl(2, F_SETFD, 0);
+	a->stage = CR_SPAWN_CWD;
 	if (sp->cwd != NULL && chdir(sp->cwd) < 0)
 		goto fail;
 	for (sig = 1; sig < NSIG; sig++)
@@ -157,6 +161,7 @@ child_exec(void *arg)
 	 * that none of cancelrun's handlers can run in the child; one that is
 	 * pending (a cancellation sent to the new group) acts right here. */
 	(void)sigprocmask(SIG_SETMASK, &a->mask, NULL);
+	a->stage = CR_SPAWN_EXEC;
 	execvpe(sp->argv[0], sp->argv, a->env);
 fail:
 	a->err = errno != 0 ? errno : EINVAL;
@@ -164,7 +169,7 @@ fail:
 }
 
 int
-cri_spawn(const struct cri_spawn *sp, pid_t *pidp)
+cri_spawn(const struct cri_spawn *sp, pid_t *pidp, enum cr_spawn_stage *stagep)
 {
 	/* The child runs on this stack until it execs; execvpe needs room
 	 * for a path of PATH_MAX bytes and a script's argv. */
@@ -176,13 +181,14 @@ cri_spawn(const struct cri_spawn *sp, pid_t *pidp)
 	pid_t pid;
 
 	*pidp = 0;
+	*stagep = CR_SPAWN_FORK;
 	memset(&args, 0, sizeof(args));
 	args.sp = sp;
 	args.env = environ;
 	if (sp->env_add != NULL && sp->env_add[0] != NULL) {
 		built = build_env(sp->env_add);
 		if (built == NULL)
-			return -ENOMEM;
+			return -ENOMEM; /* nothing was started: as no fork */
 		args.env = built;
 	}
 	if (sp->mask != NULL)
@@ -206,8 +212,10 @@ cri_spawn(const struct cri_spawn *sp, pid_t *pidp)
 	if (pid < 0)
 		return err;
 	*pidp = pid;
+	*stagep = (enum cr_spawn_stage)args.stage;
 	if (args.err != 0)
 		return -args.err; /* The child exits 127; libev reaps it. */
+	*stagep = CR_SPAWN_EXEC;
 	return 0;
 }
 
@@ -255,6 +263,53 @@ cri_proc_read(pid_t pid, struct cri_proc *p)
 	buf[n] = '\0';
 	p->pid = pid;
 	return parse_stat(buf, p);
+}
+
+void
+cri_proc_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64], raw[512];
+	ssize_t n, i;
+	int fd;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, raw, sizeof(raw) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0) {
+		/* A zombie, or a kernel thread: the name in stat then. */
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, raw, sizeof(raw) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0) {
+			snprintf(buf, len, "?");
+			return;
+		}
+	}
+	/* Arguments are NUL-separated; a blank stands for each separator
+	 * and control characters, so that the result is one line. */
+	while (n > 0 && (raw[n - 1] == '\0' || raw[n - 1] == '\n'))
+		n--;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)raw[i] < 0x20 || raw[i] == 0x7f)
+			raw[i] = ' ';
+	raw[n] = '\0';
+	if ((size_t)n < len) {
+		memcpy(buf, raw, (size_t)n + 1);
+		return;
+	}
+	if (len < 4) {
+		buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, raw, len - 4);
+	memcpy(buf + len - 4, "...", 4);
 }
 
 static int

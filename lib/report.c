@@ -39,7 +39,10 @@ int
 cr_job_own_status(const struct cr_job_result *job)
 {
 	if (job->spawn_errno != 0) {
-		if (job->pid == 0)
+		/* Only the exec speaks about the command itself; a job that
+		 * could not be set up (its cwd, no fork) is cancelrun's 125,
+		 * as env -C says 125 for a directory it cannot enter. */
+		if (job->pid == 0 || job->spawn_stage != CR_SPAWN_EXEC)
 			return 125;
 		return job->spawn_errno == ENOENT ? 127 : 126;
 	}
@@ -104,8 +107,14 @@ exit_text(const struct cr_job_result *job, char *buf, size_t len)
 	const char *name;
 
 	if (job->spawn_errno != 0)
-		snprintf(buf, len, "%s", job->pid == 0 ? "no fork" :
+		snprintf(buf, len, "%d %s", cr_job_own_status(job),
+		    job->pid == 0 ? "no fork" :
+		    job->spawn_stage == CR_SPAWN_CWD ? "bad cwd" :
+		    job->spawn_stage != CR_SPAWN_EXEC ? "cannot start" :
 		    job->spawn_errno == ENOENT ? "not found" : "cannot run");
+	else if (job->exit_code < 0 && job->term_signal == 0 &&
+	    job->n_survivors > 0 && job->pid > 0)
+		snprintf(buf, len, "not stopped");
 	else if (job->term_signal != 0 &&
 	    (name = cr_signal_name(job->term_signal)) != NULL)
 		snprintf(buf, len, "signal %s", name);
@@ -147,26 +156,30 @@ cr_report_table(const struct cr_plan *plan, const struct cr_result *result,
 {
 	const struct cr_job_result *job;
 	char cause[CR_NAME_MAX + 32], ex[48], sent[128];
-	size_t i, w_name = 3, w_cause = 5, w;
+	size_t i, w_name = 3, w_cause = 5, w_exit = 12, w;
 
 	for (i = 0; i < result->n_jobs; i++) {
 		if ((w = strlen(plan->jobs[i]->name)) > w_name)
 			w_name = w;
+		exit_text(&result->jobs[i], ex, sizeof(ex));
+		if ((w = strlen(ex)) > w_exit)
+			w_exit = w;
 		cr_cause_format(&result->jobs[i].cause, cause, sizeof(cause));
 		if ((w = strlen(cause)) > w_cause)
 			w_cause = w;
 	}
-	fprintf(f, "%-*s  %-9s  %-*s  %-12s  %-14s  %s\n", (int)w_name, "JOB",
-	    "STATE", (int)w_cause, "CAUSE", "EXIT", "SENT", "TIME");
+	fprintf(f, "%-*s  %-9s  %-*s  %-*s  %-14s  %s\n", (int)w_name, "JOB",
+	    "STATE", (int)w_cause, "CAUSE", (int)w_exit, "EXIT", "SENT",
+	    "TIME");
 	for (i = 0; i < result->n_jobs; i++) {
 		job = &result->jobs[i];
 		cr_cause_format(&job->cause, cause, sizeof(cause));
 		exit_text(job, ex, sizeof(ex));
 		sent_text(job, sent, sizeof(sent));
-		fprintf(f, "%-*s  %-9s  %-*s  %-12s  %-14s  %.1fs\n",
+		fprintf(f, "%-*s  %-9s  %-*s  %-*s  %-14s  %.1fs\n",
 		    (int)w_name, plan->jobs[i]->name,
 		    cr_job_state_name(job->state), (int)w_cause,
-		    cause[0] != '\0' ? cause : "-", ex, sent,
+		    cause[0] != '\0' ? cause : "-", (int)w_exit, ex, sent,
 		    duration_of(job));
 	}
 	return ferror(f) ? -EIO : 0;
@@ -208,6 +221,22 @@ json_time(FILE *f, double t)
 	fprintf(f, "\"%s.%03dZ\"", buf, ms);
 }
 
+/* [{"pid": N, "command": "..."}, ...] */
+static void
+json_survivors(FILE *f, const struct cr_survivor *surv, size_t n)
+{
+	size_t i;
+
+	fputc('[', f);
+	for (i = 0; surv != NULL && i < n; i++) {
+		fprintf(f, "%s{\"pid\": %d, \"command\": ", i > 0 ? ", " : "",
+		    (int)surv[i].pid);
+		json_string(f, surv[i].command);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
 int
 cr_report_json(const struct cr_plan *plan, const struct cr_result *result,
     int status, FILE *f)
@@ -225,6 +254,9 @@ cr_report_json(const struct cr_plan *plan, const struct cr_result *result,
 		json_string(f, cause);
 	else
 		fputs("null", f);
+	fputs(",\n  \"orphan_survivors\": ", f);
+	json_survivors(f, result->orphan_survivors,
+	    result->n_orphan_survivors);
 	fputs(",\n  \"jobs\": [", f);
 	for (i = 0; i < result->n_jobs; i++) {
 		job = &result->jobs[i];
@@ -264,7 +296,9 @@ cr_report_json(const struct cr_plan *plan, const struct cr_result *result,
 				fputs(", ", f);
 			json_string(f, name != NULL ? name : "?");
 		}
-		fputs("], \"started\": ", f);
+		fputs("], \"survivors\": ", f);
+		json_survivors(f, job->survivors, job->n_survivors);
+		fputs(", \"started\": ", f);
 		json_time(f, job->state == CR_JOB_SKIPPED ? 0 : job->started);
 		fputs(", \"ended\": ", f);
 		json_time(f, job->state == CR_JOB_SKIPPED ? 0 : job->ended);

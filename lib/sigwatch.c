@@ -7,6 +7,7 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <pthread.h>
@@ -38,7 +39,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	struct cr_cause cause;
 	struct job *job;
 	size_t j;
-	int sig = w->signum;
+	int sig = w->signum, rc;
 	bool cancels = false;
 
 	for (j = 0; j < CR_ARRAY_SIZE(cancel_signals); j++)
@@ -63,9 +64,13 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 			job = &sup->jobs[j];
 			if (job->phase != PH_RUNNING)
 				continue;
-			cri_record_sent(job, sig);
 			job->cur_signal = sig;
-			cri_signal_group(job, sig, true);
+			job->n_refused = 0;
+			rc = cri_signal_group(job, sig, true);
+			cri_find_refusals(job, sig);
+			if (rc == -EPERM)
+				continue; /* reached nothing: told as refused */
+			cri_record_sent(job, sig);
 			cri_emit(sup, CR_EVENT_SIGNAL_SENT, job, sig,
 			    "job '%s': sent %s", cri_job_name(job),
 			    cri_signame(sig));

@@ -5,12 +5,21 @@
  * A step signals the job's process group at once (and CONT after it, so
  * that stopped processes can act on it); the sweep reaches the rest of the
  * tree.  A second cancelling signal skips what is left of the grace period.
+ *
+ * A process may refuse a step (EPERM: a setuid program that took back its
+ * privileges).  That is told at once, process by process, and never
+ * counted or recorded as sent; when the last step has been refused by all
+ * that is left, the job is abandoned with those processes as survivors
+ * (sweep.c, job.c) instead of being waited for.
  */
 #include <config.h>
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -28,14 +37,19 @@ cri_record_sent(struct job *job, int sig)
 }
 
 /* Signals the job's process group (or its command, when it shares
- * cancelrun's group), and wakes stopped processes so they can act on it. */
-void
+ * cancelrun's group), and wakes stopped processes so that they can act on
+ * it.  kill(-pgid) fails with EPERM only when no member could be
+ * signalled, and succeeds when some could: which ones refused is found
+ * process by process, by the sweep or by find_refused(). */
+int
 cri_signal_group(struct job *job, int sig, bool cont)
 {
 	bool again = cont && sig != SIGKILL && sig != SIGCONT;
+	int rc = 0, rc_pid = 0;
 
 	if (job->pgid > 0) {
-		(void)kill(-job->pgid, sig);
+		if (kill(-job->pgid, sig) < 0)
+			rc = -errno;
 		if (again)
 			(void)kill(-job->pgid, SIGCONT);
 	}
@@ -45,10 +59,100 @@ cri_signal_group(struct job *job, int sig, bool cont)
 	 * is ours until libev reaps it. */
 	if (job->phase == PH_RUNNING && job->pid > 0 && (job->pgid == 0 ||
 	    (!job->sup->opts->contain && getpgid(job->pid) != job->pgid))) {
-		(void)kill(job->pid, sig);
+		if (kill(job->pid, sig) < 0)
+			rc_pid = -errno;
 		if (again)
 			(void)kill(job->pid, SIGCONT);
+		if (job->pgid == 0 || rc_pid == 0)
+			rc = rc_pid;
 	}
+	return rc;
+}
+
+unsigned
+cri_step_reached(const struct job *job)
+{
+	size_t hit = job->n_hit;
+
+	/* Every refusal the sweep saw is in the hit list too. */
+	hit = hit > job->n_refused ? hit - job->n_refused : 0;
+	return (unsigned)(hit + job->cur_reaped);
+}
+
+bool
+cri_stop_ended(const struct job *job)
+{
+	return job->stopping && job->step >= job->stop->n;
+}
+
+struct refusal *
+cri_find_refused(const struct job *job, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < job->n_refused; i++)
+		if (job->refused[i].who.pid == pid)
+			return &job->refused[i];
+	return NULL;
+}
+
+struct refusal *
+cri_note_refused(struct job *job, const struct cri_proc *p, int err,
+    bool in_group)
+{
+	struct refusal *r, *grown;
+	struct cr_event ev;
+	size_t cap;
+
+	if ((r = cri_find_refused(job, p->pid)) != NULL)
+		return r;
+	if (job->n_refused == job->cap_refused) {
+		cap = job->cap_refused ? job->cap_refused * 2 : 4;
+		grown = realloc(job->refused, cap * sizeof(*grown));
+		if (grown == NULL)
+			return NULL;
+		job->refused = grown;
+		job->cap_refused = cap;
+	}
+	r = &job->refused[job->n_refused++];
+	memset(r, 0, sizeof(*r));
+	r->who.pid = p->pid;
+	r->in_group = in_group;
+	cri_proc_cmdline(p->pid, r->who.command, sizeof(r->who.command));
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CR_EVENT_SIGNAL_REFUSED;
+	ev.signo = job->cur_signal;
+	ev.pid = p->pid;
+	ev.command = r->who.command;
+	ev.error = err;
+	cri_emit_event(job->sup, &ev, job,
+	    "job '%s': cannot send %s to process %d (%s): %s",
+	    cri_job_name(job), cri_signame(job->cur_signal), (int)p->pid,
+	    r->who.command, strerror(err));
+	return r;
+}
+
+size_t
+cri_find_refusals(struct job *job, int sig)
+{
+	struct cri_proc_table *t = &job->sup->table;
+	struct cri_proc *p;
+	size_t i, n = 0;
+
+	if (sig == SIGCONT || cri_proc_scan(t) < 0)
+		return 0;
+	for (i = 0; i < t->n; i++) {
+		p = &t->p[i];
+		if (p->state == 'Z' || p->state == 'X')
+			continue;
+		if (!(job->pgid > 0 && p->pgid == job->pgid) &&
+		    p->pid != job->pid)
+			continue;
+		if (kill(p->pid, 0) < 0 && errno == EPERM &&
+		    cri_note_refused(job, p, EPERM, true) != NULL)
+			n++;
+	}
+	return n;
 }
 
 /* Sends the next step of the stop sequence. */
@@ -58,6 +162,7 @@ stop_step(struct job *job)
 	struct sup *sup = job->sup;
 	static const struct cr_term_step kill_step = { SIGKILL, INFINITY };
 	const struct cr_term_step *st;
+	int rc;
 
 	ev_timer_stop(sup->loop, &job->step_timer);
 	if (job->step >= job->stop->n || job->phase == PH_DONE)
@@ -74,8 +179,9 @@ stop_step(struct job *job)
 	job->cur_group_procs = 0;
 	job->cur_reaped = 0;
 	job->n_hit = 0;
-	cri_record_sent(job, st->signo);
-	cri_signal_group(job, st->signo, true);
+	job->n_refused = 0;
+	job->refused_live = 0;
+	rc = cri_signal_group(job, st->signo, true);
 	if (job->step < job->stop->n && isfinite(st->wait)) {
 		/* libev counts from the time cached at the start of this
 		 * loop iteration; a long iteration would shorten the grace. */
@@ -84,14 +190,20 @@ stop_step(struct job *job)
 		ev_timer_start(sup->loop, &job->step_timer);
 	}
 	if (sup->opts->contain) {
-		cri_sweep_request(sup); /* reaches the rest, counts, reports */
-	} else {
-		cri_emit(sup, CR_EVENT_SIGNAL_SENT, job, st->signo,
-		    "job '%s': sent %s to %s %d", cri_job_name(job),
-		    cri_signame(st->signo),
-		    job->pgid > 0 ? "process group" : "process",
-		    job->pgid > 0 ? (int)job->pgid : (int)job->pid);
+		/* The sweep reaches the rest, finds refusals, counts; the
+		 * signal is recorded as sent when the step is reported. */
+		cri_sweep_request(sup);
+		return;
 	}
+	(void)cri_find_refusals(job, st->signo);
+	if (rc == -EPERM)
+		return; /* nothing reached: each refusal was told */
+	cri_record_sent(job, st->signo);
+	cri_emit(sup, CR_EVENT_SIGNAL_SENT, job, st->signo,
+	    "job '%s': sent %s to %s %d", cri_job_name(job),
+	    cri_signame(st->signo),
+	    job->pgid > 0 ? "process group" : "process",
+	    job->pgid > 0 ? (int)job->pgid : (int)job->pid);
 }
 
 void
@@ -112,22 +224,33 @@ cri_stop_start(struct job *job)
 }
 
 /* Says, once per step, what the step's signal reached: what the sweep saw
- * of the group and outside it, and what was reaped before it looked. */
+ * of the group and outside it, and what was reached before it looked.
+ * Processes that refused it are not counted; a step every process refused
+ * is not recorded as sent at all. */
 void
 cri_report_step(struct job *job)
 {
-	size_t n;
+	size_t n, outside, refused_outside = 0, i;
 
 	if (!job->stopping || job->step == 0 || job->cur_reported ||
 	    !job->sup->opts->contain)
 		return;
 	job->cur_reported = true;
-	n = job->n_hit + job->cur_reaped;
+	n = cri_step_reached(job);
+	if (n == 0 && job->n_refused > 0)
+		return;
+	cri_record_sent(job, job->cur_signal);
+	for (i = 0; i < job->n_refused; i++)
+		if (!job->refused[i].in_group)
+			refused_outside++;
+	/* Every process signalled outside the group is in the hit list,
+	 * after the group's members; refusals there are not counted. */
+	outside = job->n_hit - job->cur_group_procs;
+	outside = outside > refused_outside ? outside - refused_outside : 0;
 	cri_emit(job->sup, CR_EVENT_SIGNAL_SENT, job, job->cur_signal,
 	    "job '%s': sent %s to %zu process%s (process group %d, and %zu "
 	    "outside it)", cri_job_name(job), cri_signame(job->cur_signal), n,
-	    n == 1 ? "" : "es", (int)job->pgid,
-	    job->n_hit - job->cur_group_procs);
+	    n == 1 ? "" : "es", (int)job->pgid, outside);
 }
 
 /* A second signal: whatever grace is left is skipped. */

@@ -29,6 +29,13 @@ enum phase {
 
 struct sup;
 
+/* A process that refused the current stop step (EPERM). */
+struct refusal {
+	struct cr_survivor who;      /* PID and command line */
+	bool live;                   /* seen running by the last sweep */
+	bool in_group;               /* reached only through the group signal */
+};
+
 /* The run-time side of a group or the root. */
 struct group {
 	const struct cr_node *node;
@@ -63,6 +70,11 @@ struct job {
 	pid_t *hit;                  /* PIDs outside the group signalled at */
 	size_t n_hit, cap_hit;       /* the current step */
 	unsigned members;            /* live processes at the last sweep */
+	struct refusal *refused;     /* processes that refused the current */
+	size_t n_refused, cap_refused; /* step, each told once */
+	unsigned refused_live;       /* of the members, how many refused */
+	struct cr_survivor *surv;    /* left running, unstoppable (malloc) */
+	size_t n_surv;
 	ev_timer step_timer;
 	struct job *next_pending;
 	struct job *active_prev, *active_next; /* started, not done */
@@ -108,6 +120,8 @@ struct sup {
 	int *owner;                  /* per table entry: job index, -1 */
 	size_t owner_cap;
 	struct watch *watches;
+	pid_t *survivors;            /* every job's survivors, sorted: the */
+	size_t n_survivors, cap_survivors; /* sweep and the end pass them by */
 	ev_signal sigw[CRI_SIGWATCH_MAX]; /* sigwatch.c's, n_sigw used */
 	size_t n_sigw;
 	ev_child childw;
@@ -128,8 +142,17 @@ double cri_wall_now(void);
 
 const char *cri_job_name(const struct job *job);
 
+/* Tells the caller about JOB (NULL: the run) if it wants events of KIND;
+ * the text is formatted only then.  N_PROCS is what the current step
+ * reached. */
 void cri_emit(struct sup *sup, enum cr_event_kind kind, const struct job *job,
     int signo, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The same with the caller's EV (kind and the fields of that kind set;
+ * job and text are filled in here). */
+void cri_emit_event(struct sup *sup, struct cr_event *ev,
+    const struct job *job, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 const char *cri_signame(int sig);
 
@@ -170,13 +193,42 @@ void cri_job_done(struct job *job);
 
 void cri_job_exited(struct job *job, int status);
 
+/* The stop sequence of JOB has ended and what is left of its tree (its
+ * command too, maybe) refused it: JOB is done, with those processes as its
+ * survivors, which nothing waits for any more. */
+void cri_job_abandon(struct job *job);
+
+/* Whether PID is a survivor of some job. */
+bool cri_is_survivor(const struct sup *sup, pid_t pid);
+
 /*
  * stop.c: the stop ladder and sending signals to a job
  */
 
 void cri_record_sent(struct job *job, int sig);
 
-void cri_signal_group(struct job *job, int sig, bool cont);
+/* Returns 0, or the negative errno of a kill(2) that reached nothing. */
+int cri_signal_group(struct job *job, int sig, bool cont);
+
+/* Processes the current step has reached, not counting refusals. */
+unsigned cri_step_reached(const struct job *job);
+
+/* Records that P refused the current step with ERR (once per process and
+ * step) and tells the caller.  Returns the record, or NULL (ENOMEM). */
+struct refusal *cri_note_refused(struct job *job, const struct cri_proc *p,
+    int err, bool in_group);
+
+/* The refusal of PID in the current step, or NULL. */
+struct refusal *cri_find_refused(const struct job *job, pid_t pid);
+
+/* Without containment no sweep looks at the tree: finds which members of
+ * JOB's group (or its command) refused SIG, just sent, probing each with
+ * signal 0, which is checked as SIG is (except CONT, which the kernel lets
+ * through within a session), and tells each once.  Returns how many. */
+size_t cri_find_refusals(struct job *job, int sig);
+
+/* Whether the stop sequence has sent its last step. */
+bool cri_stop_ended(const struct job *job);
 
 void cri_step_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
@@ -197,6 +249,9 @@ void cri_watches_clear(struct sup *sup);
 void cri_sweep_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 void cri_sweep_request(struct sup *sup);
+
+/* Asks for a sweep DELAY seconds from now (an earlier one stays). */
+void cri_sweep_after(struct sup *sup, double delay);
 
 void cri_child_cb(struct ev_loop *loop, ev_child *w, int revents);
 

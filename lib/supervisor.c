@@ -78,27 +78,59 @@ cri_job_name(const struct job *job)
 	return job->node->name;
 }
 
+/* Whether an event of KIND goes to the caller at all. */
+static bool
+wants(const struct sup *sup, enum cr_event_kind kind)
+{
+	if (sup->opts->on_event == NULL)
+		return false;
+	return !sup->opts->problems_only || kind == CR_EVENT_START_FAILED ||
+	    kind == CR_EVENT_SIGNAL_REFUSED || kind == CR_EVENT_SURVIVORS;
+}
+
+static void
+emit(struct sup *sup, struct cr_event *ev, const struct job *job,
+    const char *fmt, va_list ap)
+{
+	char text[512];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	ev->job = job != NULL ? job->node : NULL;
+	if (ev->command == NULL)
+		ev->command = "";
+	ev->text = text;
+	sup->opts->on_event(sup->opts->event_arg, ev);
+}
+
 void __attribute__((format(printf, 5, 6)))
 cri_emit(struct sup *sup, enum cr_event_kind kind, const struct job *job,
     int signo, const char *fmt, ...)
 {
 	struct cr_event ev;
-	char text[512];
 	va_list ap;
 
-	if (sup->opts->on_event == NULL)
+	if (!wants(sup, kind))
 		return;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = kind;
-	ev.job = job != NULL ? job->node : NULL;
 	ev.signo = signo;
-	ev.n_procs = job != NULL ? (unsigned)(job->n_hit + job->cur_reaped) :
-	    0;
-	ev.text = text;
-	sup->opts->on_event(sup->opts->event_arg, &ev);
+	ev.n_procs = job != NULL ? cri_step_reached(job) : 0;
+	va_start(ap, fmt);
+	emit(sup, &ev, job, fmt, ap);
+	va_end(ap);
+}
+
+void __attribute__((format(printf, 4, 5)))
+cri_emit_event(struct sup *sup, struct cr_event *ev, const struct job *job,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!wants(sup, ev->kind))
+		return;
+	va_start(ap, fmt);
+	emit(sup, ev, job, fmt, ap);
+	va_end(ap);
 }
 
 const char *
@@ -153,6 +185,26 @@ cri_by_pid_find(const struct sup *sup, pid_t pid)
 	return NULL;
 }
 
+/* Whether every live child of cancelrun is a survivor, left on purpose.
+ * Read from the process table; a failed read says no. */
+static bool
+only_survivors_left(struct sup *sup)
+{
+	struct cri_proc_table *t = &sup->table;
+	struct cri_proc *p;
+	size_t i;
+
+	if (sup->n_survivors == 0 || cri_proc_scan(t) < 0)
+		return false;
+	for (i = 0; i < t->n; i++) {
+		p = &t->p[i];
+		if (p->ppid == sup->self && p->state != 'Z' &&
+		    p->state != 'X' && !cri_is_survivor(sup, p->pid))
+			return false;
+	}
+	return true;
+}
+
 void
 cri_finish_run(struct sup *sup)
 {
@@ -160,12 +212,13 @@ cri_finish_run(struct sup *sup)
 	int state;
 
 	/* Leave no zombie: wait until libev has reaped every child, unless
-	 * live ones were left on purpose. */
+	 * live ones were left on purpose (by the policy, or survivors that
+	 * refused the stop sequence: they are re-parented when we exit). */
 	if (sup->opts->contain && sup->opts->leftover != CR_LEFTOVER_LEAVE) {
 		state = cri_children_state();
 		if (state < 0)
 			return; /* a zombie: libev reaps it, then calls us */
-		if (state == 0) {
+		if (state == 0 && !only_survivors_left(sup)) {
 			/* A live child that the last sweep could not see
 			 * (forked after it): sweep again. */
 			if (sw->phase == PH_DONE) {
@@ -266,6 +319,48 @@ raise_nofile(void)
 	}
 }
 
+/* Copies every job's survivors to the end of RESULT's own allocation, so
+ * that free(3) of the result frees them too.  Returns the (moved) result;
+ * without memory the lists are left empty. */
+static struct cr_result *
+attach_survivors(struct sup *sup, struct cr_result *result)
+{
+	struct cr_result *grown;
+	struct cr_survivor *to;
+	size_t i, n = 0, size;
+
+	for (i = 0; i < sup->n_jobs; i++)
+		n += sup->jobs[i].n_surv;
+	if (n == 0)
+		return result;
+	size = sizeof(*result) + (sup->n_jobs) * sizeof(result->jobs[0]);
+	size = (size + _Alignof(struct cr_survivor) - 1) /
+	    _Alignof(struct cr_survivor) * _Alignof(struct cr_survivor);
+	grown = realloc(result, size + n * sizeof(*to));
+	if (grown == NULL) {
+		for (i = 0; i < sup->n_jobs; i++)
+			result->jobs[i].n_survivors = 0;
+		return result;
+	}
+	result = grown;
+	sup->result = result;
+	to = (struct cr_survivor *)((char *)result + size);
+	for (i = 0; i < sup->n_jobs; i++) {
+		sup->jobs[i].res = &result->jobs[i];
+		if (sup->jobs[i].n_surv == 0)
+			continue;
+		memcpy(to, sup->jobs[i].surv,
+		    sup->jobs[i].n_surv * sizeof(*to));
+		result->jobs[i].survivors = to;
+		result->jobs[i].n_survivors = sup->jobs[i].n_surv;
+		to += sup->jobs[i].n_surv;
+	}
+	/* The orphan sweeper's result is past the end of the array. */
+	result->orphan_survivors = result->jobs[sup->n_jobs - 1].survivors;
+	result->n_orphan_survivors = result->jobs[sup->n_jobs - 1].n_survivors;
+	return result;
+}
+
 static void
 sup_release(struct sup *sup)
 {
@@ -284,6 +379,8 @@ sup_release(struct sup *sup)
 			cr_source_free(sup->jobs[i].src);
 		}
 		free(sup->jobs[i].hit);
+		free(sup->jobs[i].refused);
+		free(sup->jobs[i].surv);
 		for (int k = 0; sup->jobs[i].output != NULL && k < 2; k++) {
 			ev_io_stop(sup->loop, &sup->jobs[i].output->io[k]);
 			cri_out_close(&sup->jobs[i].output->out[k]);
@@ -295,6 +392,7 @@ sup_release(struct sup *sup)
 		cr_source_free(sup->groups[i].src);
 	cri_proc_table_release(&sup->table);
 	free(sup->owner);
+	free(sup->survivors);
 	free(sup->by_pid);
 	free(sup->groups);
 	free(sup->jobs);
@@ -381,6 +479,7 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 	if (!sup.finished)
 		ev_run(sup.loop, 0);
 	cr_token_cause(cr_source_token(sup.groups[0].src), &result->cause);
+	result = attach_survivors(&sup, result);
 out:
 	sup_release(&sup);
 	if (opts->contain)

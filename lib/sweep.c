@@ -14,9 +14,15 @@
  *
  * libev reaps every child (ev_child on any PID); nothing here calls
  * waitpid, so a PID we have not seen exit is still ours to signal.
+ *
+ * A process that refuses the step's signal (EPERM) is told about, once per
+ * step.  When the last step has gone out and everything left of a job
+ * refused it, the job is abandoned: those processes are its survivors,
+ * and no sweep looks at them again.
  */
 #include <config.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <unistd.h>
@@ -24,6 +30,13 @@
 #include <ev.h>
 
 #include "sup.h"
+
+/* How long a sweep waits after it was asked for. */
+#define SWEEP_DELAY 0.002
+
+/* While processes that refused the last step wait for the others to die,
+ * how often to look: some of those end unseen (below a refusing parent). */
+#define RECHECK_DELAY 0.2
 
 /*
  * The sweep.
@@ -156,13 +169,17 @@ sweep(struct sup *sup)
 	struct cri_proc_table *t = &sup->table;
 	struct job *job, *next, *sole;
 	struct cri_proc *p, *pp;
+	struct refusal *r;
 	unsigned n_need = 0;
 	size_t i;
 	bool grouped, watch;
-	int o, fd;
+	int o, fd, rc;
 
 	for (job = sup->active; job != NULL; job = job->active_next) {
 		job->members = 0;
+		job->refused_live = 0;
+		for (i = 0; i < job->n_refused; i++)
+			job->refused[i].live = false;
 		if (job_needs_sweep(job))
 			n_need++;
 	}
@@ -192,7 +209,7 @@ sweep(struct sup *sup)
 	cri_watches_clear(sup);
 	for (i = 0; i < t->n; i++) {
 		p = &t->p[i];
-		if (p->pid == sup->self)
+		if (p->pid == sup->self || cri_is_survivor(sup, p->pid))
 			continue;
 		o = owner_of(sup, i, sole);
 		if (o < 0)
@@ -217,9 +234,15 @@ sweep(struct sup *sup)
 		    !job->cur_reported;
 		if (grouped) {
 			/* Reached by the group signal of this step; a later
-			 * sweep signals newcomers to the group one by one. */
+			 * sweep signals newcomers to the group one by one.
+			 * Whether it really was: signal 0 is checked as the
+			 * step's signal is (but for CONT, which the kernel
+			 * lets through within a session). */
 			job->cur_group_procs++;
 			(void)hit_before(job, p->pid);
+			if (job->cur_signal != SIGCONT &&
+			    kill(p->pid, 0) < 0 && errno == EPERM)
+				(void)cri_note_refused(job, p, EPERM, true);
 		}
 		/* A process that is not our child, and whose parent is not
 		 * in this job either, ends without a SIGCHLD to us: only a
@@ -231,14 +254,20 @@ sweep(struct sup *sup)
 		watch = pp != p && (pp == NULL || sup->owner[pp - t->p] != o);
 		fd = -1;
 		if (!grouped && !hit_before(job, p->pid)) {
-			(void)cri_proc_signal(p, job->cur_signal, &fd);
-			if (job->cur_signal != SIGKILL &&
+			rc = cri_proc_signal(p, job->cur_signal, &fd);
+			if (rc == -EPERM)
+				(void)cri_note_refused(job, p, EPERM, false);
+			else if (job->cur_signal != SIGKILL &&
 			    job->cur_signal != SIGCONT) {
 				if (fd >= 0)
 					(void)cri_pidfd_signal(fd, SIGCONT);
 				else
 					(void)cri_proc_signal(p, SIGCONT, NULL);
 			}
+		}
+		if ((r = cri_find_refused(job, p->pid)) != NULL) {
+			r->live = true;
+			job->refused_live++;
 		}
 		if (watch && fd < 0)
 			fd = cri_pidfd_open(p->pid);
@@ -255,6 +284,23 @@ decide:
 		if (!job_needs_sweep(job))
 			continue;
 		cri_report_step(job);
+		if (job->refused_live > 0 && cri_stop_ended(job)) {
+			/* All that is left refused the last step: nothing
+			 * more will reach it.  The command must have been
+			 * reaped, or be one of them, so that a status that
+			 * is on its way is not lost. */
+			r = job->phase == PH_EXITED ? NULL :
+			    cri_find_refused(job, job->pid);
+			if (job->refused_live == job->members &&
+			    (job->phase == PH_EXITED ||
+			    (r != NULL && r->live))) {
+				cri_job_abandon(job);
+				continue;
+			}
+			/* The others were signalled and die, but those
+			 * whose parent refused end without a word to us. */
+			cri_sweep_after(sup, RECHECK_DELAY);
+		}
 		if (job->phase != PH_EXITED)
 			continue;
 		if (job->members == 0) {
@@ -288,13 +334,24 @@ decide:
 	}
 }
 
-/* How long a sweep waits after it was asked for. */
-#define SWEEP_DELAY 0.002
-
 void
 cri_sweep_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	sweep(w->data);
+}
+
+void
+cri_sweep_after(struct sup *sup, double delay)
+{
+	if (!sup->opts->contain)
+		return;
+	if (ev_is_active(&sup->sweep)) {
+		if (ev_timer_remaining(sup->loop, &sup->sweep) <= delay)
+			return;
+		ev_timer_stop(sup->loop, &sup->sweep);
+	}
+	ev_timer_set(&sup->sweep, delay, 0.);
+	ev_timer_start(sup->loop, &sup->sweep);
 }
 
 /* Asks for one sweep, SWEEP_DELAY from now: every request made meanwhile
@@ -302,10 +359,7 @@ cri_sweep_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 void
 cri_sweep_request(struct sup *sup)
 {
-	if (sup->opts->contain && !ev_is_active(&sup->sweep)) {
-		ev_timer_set(&sup->sweep, SWEEP_DELAY, 0.);
-		ev_timer_start(sup->loop, &sup->sweep);
-	}
+	cri_sweep_after(sup, SWEEP_DELAY);
 }
 
 /*
