@@ -102,6 +102,7 @@ struct section {
 	const char *ref;        /* `parent` or `group`, NULL if none */
 	size_t ref_idx;         /* the section REF names, once resolved */
 	size_t visit;           /* cycle search: index + 1 of the walk */
+	int depth;              /* groups: nesting, 1 at the root; 0 unknown */
 	struct env_item *env, *env_last;
 	size_t n_env;
 	struct cr_node *last_child;
@@ -535,6 +536,35 @@ finish_key(struct ctx *ctx)
 	    ctx->value, ctx->pending_line);
 }
 
+static int
+fail_too_deep(struct ctx *ctx, struct section *s, int depth)
+{
+	return fail(ctx, s->key_line[K_PARENT], "group '%s' is nested %d "
+	    "deep: groups nest at most %d deep", s->node->name, depth,
+	    CR_JOBFILE_DEPTH_MAX);
+}
+
+/* Works out group S's depth if its parent came before it, so that a chain
+ * too deep is refused at once rather than after reading all of it; the
+ * rest is checked once every group is known (check_nesting). */
+static int
+early_depth(struct ctx *ctx, struct section *s)
+{
+	size_t idx;
+
+	if (s->ref == NULL) {
+		s->depth = 1;
+		return 0;
+	}
+	idx = lookup(ctx, s->ref, strlen(s->ref));
+	if (idx == NO_SECTION || ctx->secs[idx].depth == 0)
+		return 0;       /* not known yet, or not a group at all */
+	s->depth = ctx->secs[idx].depth + 1;
+	if (s->depth > CR_JOBFILE_DEPTH_MAX)
+		return fail_too_deep(ctx, s, s->depth);
+	return 0;
+}
+
 /* Checks the section being read as a whole, now that it is complete. */
 static int
 finish_section(struct ctx *ctx)
@@ -544,6 +574,8 @@ finish_section(struct ctx *ctx)
 	char **env;
 	size_t i = 0;
 
+	if (s != NULL && s->node->kind == CR_NODE_GROUP)
+		return early_depth(ctx, s);
 	if (s == NULL || s->node->kind != CR_NODE_JOB)
 		return 0;
 	if (!(s->set & BIT(K_COMMAND)))
@@ -1211,9 +1243,7 @@ check_nesting(struct ctx *ctx)
 		if (node->kind == CR_NODE_GROUP && depth > CR_JOBFILE_DEPTH_MAX) {
 			s = &ctx->secs[lookup(ctx, node->name,
 			    strlen(node->name))];
-			return fail(ctx, s->key_line[K_PARENT], "group '%s' is "
-			    "nested %d deep: groups nest at most %d deep",
-			    node->name, depth, CR_JOBFILE_DEPTH_MAX);
+			return fail_too_deep(ctx, s, depth);
 		}
 		if (node->children != NULL) {
 			node = node->children;

@@ -958,9 +958,10 @@ test_join(void)
 	cr_plan_free(plan);
 }
 
-/* Writes a chain of N groups, g1 the outermost, with a job in gN. */
+/* Writes a chain of N groups, g1 the outermost, with a job in gN; in
+ * REVERSE, the innermost group comes first in the file. */
 static const char *
-write_chain(const char *name, int n)
+write_chain(const char *name, int n, int reverse)
 {
 	static char path[PATH_MAX];
 	FILE *fp;
@@ -970,9 +971,15 @@ write_chain(const char *name, int n)
 	fp = fopen(path, "w");
 	if (fp == NULL)
 		exit(99);
-	fprintf(fp, "[group:g1]\n");
-	for (i = 2; i <= n; i++)
-		fprintf(fp, "[group:g%d]\nparent = g%d\n", i, i - 1);
+	if (reverse) {
+		for (i = n; i >= 2; i--)
+			fprintf(fp, "[group:g%d]\nparent = g%d\n", i, i - 1);
+		fprintf(fp, "[group:g1]\n");
+	} else {
+		fprintf(fp, "[group:g1]\n");
+		for (i = 2; i <= n; i++)
+			fprintf(fp, "[group:g%d]\nparent = g%d\n", i, i - 1);
+	}
 	fprintf(fp, "[job:j]\ngroup = g%d\ncommand = true\n", n);
 	if (fclose(fp) != 0)
 		exit(99);
@@ -989,7 +996,7 @@ test_nesting(void)
 	char msg[128];
 	int rc, depth;
 
-	path = write_chain("chain.ini", CR_JOBFILE_DEPTH_MAX);
+	path = write_chain("chain.ini", CR_JOBFILE_DEPTH_MAX, 0);
 	rc = cr_jobfile_load(path, &plan, &err);
 	TAP_EQ_INT(rc, 0, "%d nested groups: load", CR_JOBFILE_DEPTH_MAX);
 	if (rc == 0) {
@@ -1000,7 +1007,7 @@ test_nesting(void)
 		cr_plan_free(plan);
 	}
 
-	path = write_chain("chain.ini", CR_JOBFILE_DEPTH_MAX + 1);
+	path = write_chain("chain.ini", CR_JOBFILE_DEPTH_MAX + 1, 0);
 	rc = cr_jobfile_load(path, &plan, &err);
 	TAP_EQ_INT(rc, -EINVAL, "%d nested groups: -EINVAL",
 	    CR_JOBFILE_DEPTH_MAX + 1);
@@ -1013,10 +1020,24 @@ test_nesting(void)
 	TAP_EQ_STR(err.msg, msg, "  message");
 
 	/* The same error, whatever the depth beyond: no recursion. */
-	path = write_chain("chain.ini", 100000);
+	path = write_chain("chain.ini", 100000, 0);
 	rc = cr_jobfile_load(path, &plan, &err);
 	TAP_EQ_INT(rc, -EINVAL, "100,000 nested groups: -EINVAL");
 	TAP_EQ_STR(err.msg, msg, "  the first group too deep is named");
+
+	/* Parents after their children: found once all groups are known. */
+	path = write_chain("chain.ini", CR_JOBFILE_DEPTH_MAX, 1);
+	rc = cr_jobfile_load(path, &plan, &err);
+	TAP_EQ_INT(rc, 0, "%d nested groups, innermost first: load",
+	    CR_JOBFILE_DEPTH_MAX);
+	cr_plan_free(plan);
+	path = write_chain("chain.ini", 100000, 1);
+	rc = cr_jobfile_load(path, &plan, &err);
+	TAP_EQ_INT(rc, -EINVAL, "100,000 nested groups, innermost first: "
+	    "-EINVAL");
+	/* g65's parent line: g100000 down to g66 take two lines each. */
+	TAP_EQ_INT(err.line, 2 * (100000 - 65) + 2, "  line of g65's parent");
+	TAP_EQ_STR(err.msg, msg, "  message");
 	unlink(path);
 }
 
