@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "cancelrun.h"
@@ -577,16 +578,76 @@ timeout_status(const struct options *o, const struct cr_result *result)
 	return cr_job_own_status(job);
 }
 
-/* Loads a job file, printing its first problem as FILE:LINE: message. */
+/*
+ * Ends cancelrun because signal SIGNO cancelled it before any job started
+ * (while the job file was read): exits 128 + SIGNO, as a run cancelled by
+ * that signal does.
+ */
+static void __attribute__((noreturn))
+exit_cancelled_by(int signo)
+{
+	exit(128 + signo);
+}
+
+/* The signals that cancel a run; hold_signals() keeps them blocked until
+ * cr_run() takes them over. */
+static void
+cancel_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+/* Takes the pending cancelling signal that ended reading off SFD. */
+static int
+take_signal(int sfd)
+{
+	struct signalfd_siginfo si;
+	struct timespec now = { 0, 0 };
+	sigset_t set;
+	int signo;
+
+	if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		return (int)si.ssi_signo;
+	/* Not expected, as poll() said it was there. */
+	cancel_signals(&set);
+	signo = sigtimedwait(&set, NULL, &now);
+	return signo > 0 ? signo : SIGINT;
+}
+
+/*
+ * Loads a job file, printing its first problem as FILE:LINE: message.
+ * INT, TERM and HUP (blocked since hold_signals()) end the reading at
+ * once, also while a FIFO waits for its writer: the signal is taken and
+ * cancelrun exits as cancelled by it.
+ */
 static struct cr_plan *
-load_jobs(const char *path)
+load_jobs(const struct options *o, const char *path)
 {
 	struct cr_plan *plan;
 	struct cr_error err;
-	int rc;
+	sigset_t set;
+	int rc, sfd, signo;
 
+	cancel_signals(&set);
+	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0) {
+		fprintf(stderr, "%s: cannot watch for signals: %s\n",
+		    progname, strerror(errno));
+		return NULL;
+	}
 	memset(&err, 0, sizeof(err));
-	rc = cr_jobfile_load(path, &plan, &err);
+	rc = cr_jobfile_load_watch(path, sfd, &plan, &err);
+	if (rc == -ECANCELED) {
+		signo = take_signal(sfd);
+		if (!o->quiet)
+			fprintf(stderr, "%s: reading '%s' cancelled by signal "
+			    "%s\n", progname, path, cr_signal_name(signo));
+		exit_cancelled_by(signo);
+	}
+	close(sfd);
 	if (rc == 0)
 		return plan;
 	if (rc == -EINVAL && err.line > 0)
@@ -641,7 +702,6 @@ print_word(const char *word)
 static void
 print_node(const struct cr_node *node, int depth)
 {
-	const struct cr_node *c;
 	char deadline[32], seq[256];
 	int i;
 
@@ -663,8 +723,30 @@ print_node(const struct cr_node *node, int depth)
 			print_word(node->argv[i]);
 	}
 	putchar('\n');
-	for (c = node->children; c != NULL; c = c->next)
-		print_node(c, depth + 1);
+}
+
+/* Prints the tree, parents before children, without recursion: a loaded
+ * plan nests at most CR_JOBFILE_DEPTH_MAX deep, but the walk does not
+ * rely on it. */
+static void
+print_plan(const struct cr_node *root)
+{
+	const struct cr_node *node = root;
+	int depth = 0;
+
+	while (node != NULL) {
+		print_node(node, depth);
+		if (node->children != NULL) {
+			node = node->children;
+			depth++;
+			continue;
+		}
+		while (node != root && node->next == NULL) {
+			node = node->parent;
+			depth--;
+		}
+		node = node == root ? NULL : node->next;
+	}
 }
 
 static int
@@ -762,7 +844,7 @@ run_jobs(const struct options *o)
 	struct cr_plan *plan;
 	int status;
 
-	plan = load_jobs(o->jobs_file);
+	plan = load_jobs(o, o->jobs_file);
 	if (plan == NULL)
 		return EXIT_FAILURE_OWN;
 	/* A --timeout on the command line bounds the file's own. */
@@ -819,7 +901,7 @@ run(const struct options *o)
 	path = o->check_file != NULL ? o->check_file : o->plan_file;
 	if (path == NULL)
 		return run_single(o);
-	plan = load_jobs(path);
+	plan = load_jobs(o, path);
 	if (plan == NULL)
 		return EXIT_FAILURE_OWN;
 	if (o->check_file != NULL) {
@@ -829,7 +911,7 @@ run(const struct options *o)
 			    plan->n_nodes - plan->n_jobs - 1,
 			    plan->n_nodes - plan->n_jobs - 1 == 1 ? "" : "s");
 	} else {
-		print_node(plan->root, 0);
+		print_plan(plan->root);
 	}
 	cr_plan_free(plan);
 	return 0;

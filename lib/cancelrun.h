@@ -346,13 +346,31 @@ struct cr_node *cr_plan_add_job(struct cr_plan *plan, struct cr_node *parent,
 /* Frees the plan and everything in it.  NULL is a no-op.  Any thread. */
 void cr_plan_free(struct cr_plan *plan);
 
+/* Limits of a job file: a longer line, a larger file or deeper nesting is
+ * refused as a wrong file (-EINVAL, with the line). */
+#define CR_JOBFILE_LINE_MAX (64 * 1024)         /* bytes in a line */
+#define CR_JOBFILE_SIZE_MAX (64 * 1024 * 1024)  /* bytes in the file */
+#define CR_JOBFILE_DEPTH_MAX 64                 /* groups inside groups */
+
 /* Reads the INI job file PATH into a plan.  Returns 0 with *PLAN owned by
  * the caller, or a negative errno value with *ERR filled (file, line and a
  * one-line message without a trailing newline) and *PLAN NULL.  -EINVAL
- * means the file is wrong; other values come from reading it.
- * Any thread. */
+ * means the file is wrong; other values come from reading it.  PATH may
+ * be a FIFO or a pipe (/dev/fd/N): it is read as the data comes, and a
+ * FIFO without a writer waits for one.  Any thread. */
 int cr_jobfile_load(const char *path, struct cr_plan **plan,
     struct cr_error *err);
+
+/* cr_jobfile_load(), but gives up as soon as the descriptor CANCEL_FD is
+ * readable, also while waiting for a slow pipe or a FIFO's writer, and
+ * then returns -ECANCELED with *PLAN NULL (*ERR says "reading cancelled").
+ * CANCEL_FD is polled, never read, and stays the caller's; -1 watches
+ * nothing.  A signalfd for signals that the caller keeps blocked in every
+ * thread makes reading end on a signal, which stays pending for the caller
+ * to read from the signalfd (and so tell which one it was); an eventfd or
+ * a pipe lets another thread cancel.  Any thread. */
+int cr_jobfile_load_watch(const char *path, int cancel_fd,
+    struct cr_plan **plan, struct cr_error *err);
 
 /* Splits a command line into words like systemd's ExecStart=: blanks
  * separate words; double and single quotes group; backslash escapes in

@@ -23,15 +23,18 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -99,6 +102,7 @@ struct section {
 	const char *ref;        /* `parent` or `group`, NULL if none */
 	size_t ref_idx;         /* the section REF names, once resolved */
 	size_t visit;           /* cycle search: index + 1 of the walk */
+	int depth;              /* groups: nesting, 1 at the root; 0 unknown */
 	struct env_item *env, *env_last;
 	size_t n_env;
 	struct cr_node *last_child;
@@ -109,13 +113,18 @@ struct section {
 
 struct ctx {
 	/* The reader. */
-	FILE *fp;
-	char *buf;              /* the raw line, from getline() */
-	size_t buf_cap;
+	int fd;                 /* the file, O_NONBLOCK */
+	int cancel_fd;          /* reading stops when it is readable; -1 */
+	char *buf;              /* raw bytes; the current line starts it */
+	size_t start, end;      /* unconsumed bytes: buf[start..end) */
+	size_t total;           /* bytes read from the file so far */
+	int eof;
 	int line;               /* number of the last line read */
 	int line_size;          /* inih's buffer, counting the NUL */
 	int cont;               /* the last line continues the previous key */
 	int prev_key;           /* inih has a key that a line may continue */
+	int join;               /* the last line ended in a backslash */
+	int join_line;          /* that line */
 	int nonempty;           /* a section or a key was seen */
 
 	/* The sections: the root and the groups and jobs in file order. */
@@ -527,6 +536,35 @@ finish_key(struct ctx *ctx)
 	    ctx->value, ctx->pending_line);
 }
 
+static int
+fail_too_deep(struct ctx *ctx, struct section *s, int depth)
+{
+	return fail(ctx, s->key_line[K_PARENT], "group '%s' is nested %d "
+	    "deep: groups nest at most %d deep", s->node->name, depth,
+	    CR_JOBFILE_DEPTH_MAX);
+}
+
+/* Works out group S's depth if its parent came before it, so that a chain
+ * too deep is refused at once rather than after reading all of it; the
+ * rest is checked once every group is known (check_nesting). */
+static int
+early_depth(struct ctx *ctx, struct section *s)
+{
+	size_t idx;
+
+	if (s->ref == NULL) {
+		s->depth = 1;
+		return 0;
+	}
+	idx = lookup(ctx, s->ref, strlen(s->ref));
+	if (idx == NO_SECTION || ctx->secs[idx].depth == 0)
+		return 0;       /* not known yet, or not a group at all */
+	s->depth = ctx->secs[idx].depth + 1;
+	if (s->depth > CR_JOBFILE_DEPTH_MAX)
+		return fail_too_deep(ctx, s, s->depth);
+	return 0;
+}
+
 /* Checks the section being read as a whole, now that it is complete. */
 static int
 finish_section(struct ctx *ctx)
@@ -536,6 +574,8 @@ finish_section(struct ctx *ctx)
 	char **env;
 	size_t i = 0;
 
+	if (s != NULL && s->node->kind == CR_NODE_GROUP)
+		return early_depth(ctx, s);
 	if (s == NULL || s->node->kind != CR_NODE_JOB)
 		return 0;
 	if (!(s->set & BIT(K_COMMAND)))
@@ -740,13 +780,142 @@ check_key_line(struct ctx *ctx, const char *p)
 	return 0;
 }
 
+/* Room for the longest line, its newline and a NUL. */
+#define BUF_SIZE (CR_JOBFILE_LINE_MAX + 2)
+
+/* Waits until the file can be read or CANCEL_FD becomes readable.
+ * Returns 0, or -1 with the problem recorded. */
+static int
+wait_readable(struct ctx *ctx)
+{
+	struct pollfd pfd[2];
+	nfds_t n = 1;
+	int rc;
+
+	pfd[0].fd = ctx->fd;
+	pfd[0].events = POLLIN;
+	if (ctx->cancel_fd >= 0) {
+		pfd[1].fd = ctx->cancel_fd;
+		pfd[1].events = POLLIN;
+		n = 2;
+	}
+	for (;;) {
+		pfd[0].revents = pfd[1].revents = 0;
+		rc = poll(pfd, n, -1);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return fail_errno(ctx, ctx->line, errno, "cannot read");
+		/* Checked first: a file that is always readable must not
+		 * hide a cancellation. */
+		if (n == 2 && pfd[1].revents != 0) {
+			fail(ctx, ctx->line, "reading cancelled");
+			ctx->rc = -ECANCELED;
+			return -1;
+		}
+		if (pfd[0].revents != 0)
+			return 0;
+	}
+}
+
+/* Reads more of the file after what the buffer holds.  Returns 0 (with
+ * ctx->eof set at the end of the file) or -1 with the problem recorded. */
+static int
+fill(struct ctx *ctx)
+{
+	size_t room;
+	ssize_t n;
+
+	if (ctx->start > 0) {
+		memmove(ctx->buf, ctx->buf + ctx->start, ctx->end - ctx->start);
+		ctx->end -= ctx->start;
+		ctx->start = 0;
+	}
+	/* One byte more than the limit allows, to tell a file that ends
+	 * there from one that goes on. */
+	room = BUF_SIZE - 1 - ctx->end;
+	if (room > (size_t)CR_JOBFILE_SIZE_MAX + 1 - ctx->total)
+		room = (size_t)CR_JOBFILE_SIZE_MAX + 1 - ctx->total;
+	for (;;) {
+		if (wait_readable(ctx) < 0)
+			return -1;
+		n = read(ctx->fd, ctx->buf + ctx->end, room);
+		if (n >= 0)
+			break;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return fail_errno(ctx, ctx->line, errno, "cannot read");
+	}
+	if (n == 0) {
+		ctx->eof = 1;
+		return 0;
+	}
+	ctx->end += (size_t)n;
+	ctx->total += (size_t)n;
+	if (ctx->total > CR_JOBFILE_SIZE_MAX)
+		return fail(ctx, ctx->line + 1, "job file too large (the limit "
+		    "is %d MiB)", CR_JOBFILE_SIZE_MAX / (1024 * 1024));
+	return 0;
+}
+
+/* The next raw line, NUL-terminated in ctx->buf, with its length in *LEN
+ * (without the newline).  Returns NULL at the end of the
+ * file or on a problem, which is then recorded. */
+static char *
+next_line(struct ctx *ctx, size_t *len)
+{
+	char *line, *nl;
+	size_t scanned = 0;
+
+	for (;;) {
+		line = ctx->buf + ctx->start;
+		nl = memchr(line + scanned, '\n',
+		    ctx->end - ctx->start - scanned);
+		if (nl != NULL || (ctx->eof && ctx->end > ctx->start))
+			break;
+		if (ctx->eof)
+			return NULL;
+		scanned = ctx->end - ctx->start;
+		if (scanned > CR_JOBFILE_LINE_MAX) {
+			/* Say what is most likely wrong: /dev/zero and
+			 * binaries are full of NUL bytes. */
+			if (memchr(line, '\0', scanned) != NULL)
+				fail(ctx, ctx->line + 1, "NUL byte in line "
+				    "(is this a text file?)");
+			else
+				fail(ctx, ctx->line + 1, "line too long (more "
+				    "than %d bytes)", CR_JOBFILE_LINE_MAX);
+			return NULL;
+		}
+		if (fill(ctx) < 0)
+			return NULL;
+	}
+	if (nl != NULL) {
+		*len = (size_t)(nl - line);
+		ctx->start += *len + 1;
+	} else {
+		*len = ctx->end - ctx->start;
+		ctx->start = ctx->end;
+	}
+	/* The newline, or the spare byte fill() leaves at the end. */
+	line[*len] = '\0';
+	return line;
+}
+
+/* A line after one that ended in a backslash does not continue it. */
+static void
+fail_join(struct ctx *ctx, const char *what)
+{
+	fail(ctx, ctx->join_line, "'\\' at the end of the line joins it to "
+	    "the next, but %s: indent the next line to continue the value, "
+	    "or remove the '\\'", what);
+}
+
 static char *
 read_line(char *str, int num, void *stream)
 {
 	struct ctx *ctx = stream;
-	ssize_t n;
 	size_t len;
-	char *start, *p;
+	char *raw, *start, *p;
 
 	/*
 	 * inih reads lines with one buffer size.  A newer inih that finds a
@@ -758,29 +927,24 @@ read_line(char *str, int num, void *stream)
 		ctx->line_size = num;
 	if (ctx->failed || num != ctx->line_size)
 		return NULL;
-	errno = 0;
-	n = getline(&ctx->buf, &ctx->buf_cap, ctx->fp);
-	if (n < 0) {
-		if (ferror(ctx->fp))
-			fail_errno(ctx, 0, errno ? errno : EIO,
-			    "cannot read");
-		else if (errno == ENOMEM)
-			fail_oom(ctx);
+	raw = next_line(ctx, &len);
+	if (raw == NULL) {
+		if (!ctx->failed && ctx->join)
+			fail(ctx, ctx->join_line, "'\\' at the end of the "
+			    "line joins it to the next, but the file ends "
+			    "there: remove the '\\'");
 		return NULL;
 	}
 	ctx->line++;
 	ctx->cont = 0;
-	len = (size_t)n;
-	if (len > 0 && ctx->buf[len - 1] == '\n')
+	if (len > 0 && raw[len - 1] == '\r')
 		len--;
-	if (len > 0 && ctx->buf[len - 1] == '\r')
-		len--;
-	ctx->buf[len] = '\0';
-	if (memchr(ctx->buf, '\0', len) != NULL) {
+	raw[len] = '\0';
+	if (memchr(raw, '\0', len) != NULL) {
 		fail(ctx, ctx->line, "NUL byte in line (is this a text file?)");
 		return NULL;
 	}
-	start = ctx->buf;
+	start = raw;
 	if (ctx->line == 1 && len >= 3 && memcmp(start, "\xef\xbb\xbf", 3) == 0)
 		start += 3;     /* a UTF-8 byte order mark, which inih skips */
 	for (p = start; isspace((unsigned char)*p); p++)
@@ -789,6 +953,11 @@ read_line(char *str, int num, void *stream)
 	/* Blank lines and whole-line comments carry nothing for inih, so
 	 * their length does not matter. */
 	if (*p == '\0' || *p == ';' || *p == '#') {
+		if (ctx->join) {
+			fail_join(ctx, *p == '\0' ? "the next line is blank" :
+			    "the next line is a comment");
+			return NULL;
+		}
 		str[0] = '\0';
 		return str;
 	}
@@ -802,13 +971,16 @@ read_line(char *str, int num, void *stream)
 		ctx->cont = 1;
 		if (check_continuation(ctx, p) < 0)
 			return NULL;
+	} else if (ctx->join) {
+		fail_join(ctx, "the next line is not indented");
+		return NULL;
 	} else if (*p == '[') {
 		if (check_header(ctx, p) < 0)
 			return NULL;
 	} else if (check_key_line(ctx, p) < 0) {
 		return NULL;
 	}
-	memcpy(str, ctx->buf, len + 1);
+	memcpy(str, raw, len + 1);
 	return str;
 }
 
@@ -819,11 +991,12 @@ read_line(char *str, int num, void *stream)
 static int
 append_value(struct ctx *ctx, const char *value)
 {
-	size_t len = strlen(value), need;
+	size_t len = strlen(value), need, n;
 	char *grown;
 
-	/* Continuation lines are joined with one space; a key whose first
-	 * line is empty takes the next line as it is. */
+	/* Continuation lines are joined with one space, or with nothing
+	 * after a line that ended in a backslash; a key whose first line is
+	 * empty takes the next line as it is. */
 	need = ctx->value_len + 1 + len + 1;
 	if (need > ctx->value_cap) {
 		grown = realloc(ctx->value, need * 2);
@@ -832,10 +1005,19 @@ append_value(struct ctx *ctx, const char *value)
 		ctx->value = grown;
 		ctx->value_cap = need * 2;
 	}
-	if (ctx->value_len > 0 && len > 0)
+	if (ctx->value_len > 0 && len > 0 && !ctx->join)
 		ctx->value[ctx->value_len++] = ' ';
 	memcpy(ctx->value + ctx->value_len, value, len + 1);
 	ctx->value_len += len;
+	/* An odd number of backslashes at the end of this line: the last
+	 * one is not escaped, so it joins the next line, as in the shell. */
+	for (n = 0; n < len && value[len - 1 - n] == '\\'; n++)
+		continue;
+	ctx->join = n % 2;
+	if (ctx->join) {
+		ctx->value[--ctx->value_len] = '\0';
+		ctx->join_line = ctx->line;
+	}
 	return 0;
 }
 
@@ -1047,6 +1229,36 @@ link_nodes(struct ctx *ctx)
 	}
 }
 
+/* Refuses groups nested deeper than CR_JOBFILE_DEPTH_MAX, so that --check,
+ * --plan and a run agree on every file, and nothing that walks the tree
+ * need fear its depth.  Iterative: the tree may be deep until checked. */
+static int
+check_nesting(struct ctx *ctx)
+{
+	struct cr_node *root = ctx->plan->root, *node;
+	struct section *s;
+	int depth = 1;  /* groups from the root down to NODE, NODE included */
+
+	for (node = root->children; node != NULL;) {
+		if (node->kind == CR_NODE_GROUP && depth > CR_JOBFILE_DEPTH_MAX) {
+			s = &ctx->secs[lookup(ctx, node->name,
+			    strlen(node->name))];
+			return fail_too_deep(ctx, s, depth);
+		}
+		if (node->children != NULL) {
+			node = node->children;
+			depth++;
+			continue;
+		}
+		while (node != root && node->next == NULL) {
+			node = node->parent;
+			depth--;
+		}
+		node = node == root ? NULL : node->next;
+	}
+	return 0;
+}
+
 /* Fills in what NODE does not set itself from its parent, which already
  * holds its own effective values (the stop sequence not yet finished). */
 static void
@@ -1115,11 +1327,13 @@ load(struct ctx *ctx)
 		return fail(ctx, 0, "no jobs: add a [job:NAME] section with "
 		    "a command");
 	link_nodes(ctx);
+	if (check_nesting(ctx) < 0)
+		return -1;
 	return settle(ctx);
 }
 
 int
-cr_jobfile_load(const char *path, struct cr_plan **planp,
+cr_jobfile_load_watch(const char *path, int cancel_fd, struct cr_plan **planp,
     struct cr_error *err)
 {
 	struct ctx ctx;
@@ -1131,6 +1345,8 @@ cr_jobfile_load(const char *path, struct cr_plan **planp,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.err = err;
 	ctx.cur = NO_SECTION;
+	ctx.fd = -1;
+	ctx.cancel_fd = cancel_fd;
 	rc = cr_plan_new(&ctx.plan);
 	if (rc < 0) {
 		fail_errno(&ctx, 0, -rc, "cannot read the job file");
@@ -1139,18 +1355,22 @@ cr_jobfile_load(const char *path, struct cr_plan **planp,
 	ctx.root.node = ctx.plan->root;
 	ctx.root.ref_idx = NO_SECTION;
 	ctx.path = cri_plan_strdup(ctx.plan, path);
-	if (ctx.path == NULL) {
+	ctx.buf = malloc(BUF_SIZE);
+	if (ctx.path == NULL || ctx.buf == NULL) {
 		fail_oom(&ctx);
 		goto out;
 	}
 	ctx.root.node->file = ctx.path;
-	ctx.fp = fopen(path, "re");
-	if (ctx.fp == NULL) {
+	/* O_NONBLOCK: a FIFO without a writer would block open() itself,
+	 * where no cancellation is seen.  The description is our own, so
+	 * the flag changes nothing for anyone else. */
+	ctx.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (ctx.fd < 0) {
 		fail_errno(&ctx, 0, errno, "cannot open");
 		goto out;
 	}
 	load(&ctx);
-	fclose(ctx.fp);
+	close(ctx.fd);
 out:
 	free(ctx.buf);
 	free(ctx.value);
@@ -1162,4 +1382,11 @@ out:
 	}
 	*planp = ctx.plan;
 	return 0;
+}
+
+int
+cr_jobfile_load(const char *path, struct cr_plan **planp,
+    struct cr_error *err)
+{
+	return cr_jobfile_load_watch(path, -1, planp, err);
 }

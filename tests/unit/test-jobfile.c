@@ -7,12 +7,15 @@
  * exact message.  The shipped examples must load too.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cancelrun.h"
@@ -576,8 +579,29 @@ static const struct bad_case bad[] = {
 	{ "[job:a]\ncommand = sh -c\n  'echo\n  cwd = /tmp\n", 4,
 	    "indented line continues 'command' (line 2); to set 'cwd', write "
 	    "it without indentation" },
+	/* A backslash that joins lines, with no line to join. */
 	{ "[job:a]\ncommand = echo oops\\\n", 2,
-	    "trailing backslash in 'command' of [job:a]" },
+	    "'\\' at the end of the line joins it to the next, but the file "
+	    "ends there: remove the '\\'" },
+	{ "[job:a]\ncommand = echo \\\\\\", 2,
+	    "'\\' at the end of the line joins it to the next, but the file "
+	    "ends there: remove the '\\'" },
+	{ "[job:a]\ncommand = echo a\\\n\n  b\n", 2,
+	    "'\\' at the end of the line joins it to the next, but the next "
+	    "line is blank: indent the next line to continue the value, or "
+	    "remove the '\\'" },
+	{ "[job:a]\ncommand = echo a\\\n# note\n  b\n", 2,
+	    "'\\' at the end of the line joins it to the next, but the next "
+	    "line is a comment: indent the next line to continue the value, "
+	    "or remove the '\\'" },
+	{ "[job:a]\ncommand = echo a \\\ncwd = /\n", 2,
+	    "'\\' at the end of the line joins it to the next, but the next "
+	    "line is not indented: indent the next line to continue the "
+	    "value, or remove the '\\'" },
+	{ "[job:a]\ncommand = true\nenv = A=b\\\n  c\\\n[job:b]\n", 4,
+	    "'\\' at the end of the line joins it to the next, but the next "
+	    "line is not indented: indent the next line to continue the "
+	    "value, or remove the '\\'" },
 	{ "[job:a]\ncommand = '' x\n", 2,
 	    "empty program name in 'command' of [job:a]" },
 	{ "[job:a]\ncommand = true\ncwd =\n", 3, "empty 'cwd' in [job:a]" },
@@ -777,11 +801,13 @@ test_files(void)
 }
 
 /* 10,000 jobs in 100 groups defined after their jobs, and a chain of
- * 1,000 nested groups: loading must stay linear (not timed here). */
+ * nested groups as deep as allowed: loading must stay linear (not timed
+ * here). */
 static void
 test_scale(void)
 {
-	const int n_jobs = 10000, n_groups = 100, chain = 1000;
+	const int n_jobs = 10000, n_groups = 100,
+	    chain = CR_JOBFILE_DEPTH_MAX - 1;
 	struct cr_plan *plan;
 	struct cr_error err;
 	struct cr_node *node;
@@ -860,6 +886,285 @@ test_long_cycle(void)
 	cr_plan_free(plan);
 }
 
+/* A backslash at the end of a line joins the next with nothing between:
+ * a 4 KiB PATH and a 1 KiB URL from lines short enough for inih. */
+static void
+test_join(void)
+{
+	char *text, path_value[4097], url[1025];
+	size_t off = 0, cap = 16 * 1024, i;
+	struct cr_plan *plan;
+	struct cr_error err;
+	struct cr_node *node;
+	int rc;
+
+	text = malloc(cap);
+	if (text == NULL)
+		exit(99);
+	/* PATH=/d000/bin:/d001/bin:... cut into lines of 60 characters,
+	 * anywhere, even inside a directory name. */
+	for (i = 0; off + 10 <= 4096; i++)
+		off += (size_t)snprintf(path_value + off, sizeof(path_value) -
+		    off, "%s/d%03zu/bin", i > 0 ? ":" : "", i);
+	memset(path_value + off, 'x', 4096 - off);
+	path_value[4096] = '\0';
+	memcpy(url, "https://example.com/", 20);
+	for (i = 20; i < 1024; i++)
+		url[i] = "abcdefghij/?=&%"[i % 15];
+	url[1024] = '\0';
+	off = (size_t)snprintf(text, cap, "[job:a]\nenv = PATH=\\\n");
+	for (i = 0; i < 4096; i += 60)
+		off += (size_t)snprintf(text + off, cap - off, "    %.60s\\\n",
+		    path_value + i);
+	/* The last line has no backslash: turn the last one into a plain
+	 * end of line, keeping the blanks after it ignored. */
+	text[off - 2] = ' ';
+	/* The URL: inside single quotes, and after a blank that is kept. */
+	off += (size_t)snprintf(text + off, cap - off,
+	    "command = printf %%s \\\n  '");
+	for (i = 0; i < 1024; i += 70)
+		off += (size_t)snprintf(text + off, cap - off, "%.70s\\\n   ",
+		    url + i);
+	off += (size_t)snprintf(text + off, cap - off, "' next\\\\\n"
+	    "   word\\\\\\\n"
+	    "   \\\n"
+	    "   s \"in \\\n"
+	    "      double\"\n"
+	    "env = LIT=a\\\\\n"
+	    "env = ODD=b\\\\\\\n"
+	    "      c\n");
+	plan = load_text(text, &rc, &err);
+	free(text);
+	TAP_EQ_INT(rc, 0, "joined lines: load");
+	if (rc != 0) {
+		tap_diag("  %s:%d: %s", err.file, err.line, err.msg);
+		return;
+	}
+	node = find(plan, "a");
+	TAP_EQ_INT(strlen(node->env[0]), 5 + 4096, "4 KiB PATH: length");
+	tap_ok(strncmp(node->env[0], "PATH=", 5) == 0 &&
+	    strcmp(node->env[0] + 5, path_value) == 0, "4 KiB PATH: intact");
+	TAP_EQ_INT(count(node->argv), 6, "command: words");
+	TAP_EQ_STR(node->argv[1], "%s", "command: blank before '\\' kept");
+	TAP_EQ_STR(node->argv[2], url, "1 KiB URL in single quotes: intact");
+	/* "next\\" is an escaped backslash, which does not join. */
+	TAP_EQ_STR(node->argv[3], "next\\", "even backslashes: no join");
+	TAP_EQ_STR(node->argv[4], "word\\s", "odd backslashes: the last "
+	    "joins, a line of just '\\' adds nothing");
+	TAP_EQ_STR(node->argv[5], "in double", "joined in double quotes");
+	TAP_EQ_STR(node->env[1], "LIT=a\\\\", "env: two backslashes kept");
+	TAP_EQ_STR(node->env[2], "ODD=b\\\\c", "env: three, the last "
+	    "joins");
+	cr_plan_free(plan);
+}
+
+/* Writes a chain of N groups, g1 the outermost, with a job in gN; in
+ * REVERSE, the innermost group comes first in the file. */
+static const char *
+write_chain(const char *name, int n, int reverse)
+{
+	static char path[PATH_MAX];
+	FILE *fp;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	fp = fopen(path, "w");
+	if (fp == NULL)
+		exit(99);
+	if (reverse) {
+		for (i = n; i >= 2; i--)
+			fprintf(fp, "[group:g%d]\nparent = g%d\n", i, i - 1);
+		fprintf(fp, "[group:g1]\n");
+	} else {
+		fprintf(fp, "[group:g1]\n");
+		for (i = 2; i <= n; i++)
+			fprintf(fp, "[group:g%d]\nparent = g%d\n", i, i - 1);
+	}
+	fprintf(fp, "[job:j]\ngroup = g%d\ncommand = true\n", n);
+	if (fclose(fp) != 0)
+		exit(99);
+	return path;
+}
+
+static void
+test_nesting(void)
+{
+	struct cr_plan *plan;
+	struct cr_error err;
+	struct cr_node *node;
+	const char *path;
+	char msg[128];
+	int rc, depth;
+
+	path = write_chain("chain.ini", CR_JOBFILE_DEPTH_MAX, 0);
+	rc = cr_jobfile_load(path, &plan, &err);
+	TAP_EQ_INT(rc, 0, "%d nested groups: load", CR_JOBFILE_DEPTH_MAX);
+	if (rc == 0) {
+		for (node = plan->jobs[0], depth = 0; node->parent != NULL;
+		    node = node->parent)
+			depth++;
+		TAP_EQ_INT(depth, CR_JOBFILE_DEPTH_MAX + 1, "  the job's depth");
+		cr_plan_free(plan);
+	}
+
+	path = write_chain("chain.ini", CR_JOBFILE_DEPTH_MAX + 1, 0);
+	rc = cr_jobfile_load(path, &plan, &err);
+	TAP_EQ_INT(rc, -EINVAL, "%d nested groups: -EINVAL",
+	    CR_JOBFILE_DEPTH_MAX + 1);
+	/* g65's parent line: 1 + 2 * 63 lines before it, then its header. */
+	TAP_EQ_INT(err.line, 1 + 2 * (CR_JOBFILE_DEPTH_MAX - 1) + 2,
+	    "  line of the too deep group's parent");
+	snprintf(msg, sizeof(msg), "group 'g%d' is nested %d deep: groups "
+	    "nest at most %d deep", CR_JOBFILE_DEPTH_MAX + 1,
+	    CR_JOBFILE_DEPTH_MAX + 1, CR_JOBFILE_DEPTH_MAX);
+	TAP_EQ_STR(err.msg, msg, "  message");
+
+	/* The same error, whatever the depth beyond: no recursion. */
+	path = write_chain("chain.ini", 100000, 0);
+	rc = cr_jobfile_load(path, &plan, &err);
+	TAP_EQ_INT(rc, -EINVAL, "100,000 nested groups: -EINVAL");
+	TAP_EQ_STR(err.msg, msg, "  the first group too deep is named");
+
+	/* Parents after their children: found once all groups are known. */
+	path = write_chain("chain.ini", CR_JOBFILE_DEPTH_MAX, 1);
+	rc = cr_jobfile_load(path, &plan, &err);
+	TAP_EQ_INT(rc, 0, "%d nested groups, innermost first: load",
+	    CR_JOBFILE_DEPTH_MAX);
+	cr_plan_free(plan);
+	path = write_chain("chain.ini", 100000, 1);
+	rc = cr_jobfile_load(path, &plan, &err);
+	TAP_EQ_INT(rc, -EINVAL, "100,000 nested groups, innermost first: "
+	    "-EINVAL");
+	/* g65's parent line: g100000 down to g66 take two lines each. */
+	TAP_EQ_INT(err.line, 2 * (100000 - 65) + 2, "  line of g65's parent");
+	TAP_EQ_STR(err.msg, msg, "  message");
+	unlink(path);
+}
+
+/* A long comment line is fine up to the limit; beyond it, and beyond the
+ * file's limit, the file is refused with a line. */
+static void
+test_limits(void)
+{
+	static const char job[] = "[job:a]\ncommand = true\n";
+	struct cr_plan *plan;
+	struct cr_error err;
+	char *text, path[PATH_MAX];
+	size_t len = CR_JOBFILE_LINE_MAX, off;
+	FILE *fp;
+	int rc, i;
+
+	text = malloc(len + 64);
+	if (text == NULL)
+		exit(99);
+	off = (size_t)snprintf(text, 64, "%s#", job);
+	memset(text + off, '-', len - 1);
+	off += len - 1;
+	memcpy(text + off, "\n", 2);
+	plan = load_text(text, &rc, &err);
+	TAP_EQ_INT(rc, 0, "comment line of the limit: loads");
+	cr_plan_free(plan);
+	text[off] = '-';
+	plan = load_text(text, &rc, &err);
+	TAP_EQ_INT(rc, -EINVAL, "comment line over the limit: -EINVAL");
+	TAP_EQ_INT(err.line, 3, "  line");
+	TAP_EQ_STR(err.msg, "line too long (more than 65536 bytes)",
+	    "  message");
+	free(text);
+
+	/* Just over 64 MiB of short comment lines after a job. */
+	snprintf(path, sizeof(path), "%s/big.ini", tmpdir);
+	fp = fopen(path, "w");
+	if (fp == NULL)
+		exit(99);
+	fputs(job, fp);
+	for (i = 0; i < CR_JOBFILE_SIZE_MAX / 64 + 1; i++)
+		fprintf(fp, "# %061d\n", i);
+	if (fclose(fp) != 0)
+		exit(99);
+	rc = cr_jobfile_load(path, &plan, &err);
+	TAP_EQ_INT(rc, -EINVAL, "file over 64 MiB: -EINVAL");
+	tap_ok(err.line > 1000000, "  a line near the end (%d)", err.line);
+	TAP_EQ_STR(err.msg, "job file too large (the limit is 64 MiB)",
+	    "  message");
+	/* Exactly 64 MiB loads. */
+	if (truncate(path, CR_JOBFILE_SIZE_MAX) != 0)
+		exit(99);
+	rc = cr_jobfile_load(path, &plan, &err);
+	TAP_EQ_INT(rc, 0, "file of exactly 64 MiB: loads");
+	cr_plan_free(plan);
+	unlink(path);
+
+	/* /dev/zero: refused at once, not read until memory runs out. */
+	rc = cr_jobfile_load("/dev/zero", &plan, &err);
+	TAP_EQ_INT(rc, -EINVAL, "/dev/zero: -EINVAL");
+	TAP_EQ_INT(err.line, 1, "  line 1");
+	TAP_EQ_STR(err.msg, "NUL byte in line (is this a text file?)",
+	    "  message");
+}
+
+/* A FIFO is read as the data comes; a cancel descriptor ends the wait. */
+static void
+test_cancel(void)
+{
+	static const char text[] = "[job:a]\ncommand = true\n";
+	struct cr_plan *plan;
+	struct cr_error err;
+	char fifo[PATH_MAX];
+	int cancel[2], rc, fd;
+	pid_t pid;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", tmpdir);
+	if (mkfifo(fifo, 0600) != 0 || pipe(cancel) != 0)
+		exit(99);
+	/* No writer: without the cancel descriptor this would wait for
+	 * ever (in open(), before). */
+	if (write(cancel[1], "x", 1) != 1)
+		exit(99);
+	plan = (struct cr_plan *)-1;
+	rc = cr_jobfile_load_watch(fifo, cancel[0], &plan, &err);
+	TAP_EQ_INT(rc, -ECANCELED, "FIFO without a writer, cancelled: "
+	    "-ECANCELED");
+	tap_ok(plan == NULL, "  no plan");
+	TAP_EQ_STR(err.msg, "reading cancelled", "  message");
+
+	/* A regular file is always readable: the cancellation still wins. */
+	rc = cr_jobfile_load_watch(write_file("t.ini", text), cancel[0],
+	    &plan, &err);
+	TAP_EQ_INT(rc, -ECANCELED, "regular file, cancelled: -ECANCELED");
+
+	/* A slow writer, and a cancel descriptor that stays quiet. */
+	close(cancel[0]);
+	close(cancel[1]);
+	if (pipe(cancel) != 0)
+		exit(99);
+	pid = fork();
+	if (pid < 0)
+		exit(99);
+	if (pid == 0) {
+		fd = open(fifo, O_WRONLY);
+		if (fd < 0 || write(fd, text, 10) != 10)
+			_exit(1);
+		usleep(200 * 1000);
+		if (write(fd, text + 10, sizeof(text) - 11) !=
+		    (ssize_t)sizeof(text) - 11)
+			_exit(1);
+		_exit(0);
+	}
+	rc = cr_jobfile_load_watch(fifo, cancel[0], &plan, &err);
+	TAP_EQ_INT(rc, 0, "FIFO with a slow writer: loads");
+	if (rc == 0) {
+		TAP_EQ_STR(plan->jobs[0]->argv[0], "true", "  the whole file");
+		cr_plan_free(plan);
+	} else {
+		tap_diag("  %s:%d: %s", err.file, err.line, err.msg);
+	}
+	waitpid(pid, NULL, 0);
+	close(cancel[0]);
+	close(cancel[1]);
+	unlink(fifo);
+}
+
 /* The shipped examples must load. */
 static void
 test_examples(void)
@@ -919,6 +1224,10 @@ main(void)
 	test_files();
 	test_scale();
 	test_long_cycle();
+	test_join();
+	test_nesting();
+	test_limits();
+	test_cancel();
 	test_examples();
 	unlink(write_file("t.ini", ""));
 	unlink(write_file("nul.ini", ""));
