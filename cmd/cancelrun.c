@@ -161,23 +161,25 @@ parse_timeout_duration(const char *arg)
 {
 	static char radix[16];
 	static bool radix_known;
-	locale_t loc, old;
-	const char *r;
+	char name[256];
+	const char *r, *saved;
 	double secs;
 	int rc;
 
 	if (!radix_known) {
 		radix_known = true;
-		/* Through uselocale, for this thread only: a static glibc's
-		 * nl_langinfo_l answers "." for every locale. */
-		loc = newlocale(LC_NUMERIC_MASK, "", (locale_t)0);
-		if (loc != (locale_t)0) {
-			old = uselocale(loc);
-			r = localeconv()->decimal_point;
-			if (r != NULL && strlen(r) < sizeof(radix))
-				strcpy(radix, r);
-			uselocale(old);
-			freelocale(loc);
+		/* Asked of setlocale and put back at once: cancelrun runs
+		 * in the C locale.  (A static glibc's nl_langinfo_l answers
+		 * "." for every locale, and newlocale leaks under LOCPATH.) */
+		saved = setlocale(LC_NUMERIC, NULL);
+		if (saved != NULL && strlen(saved) < sizeof(name)) {
+			strcpy(name, saved);
+			if (setlocale(LC_NUMERIC, "") != NULL) {
+				r = localeconv()->decimal_point;
+				if (r != NULL && strlen(r) < sizeof(radix))
+					strcpy(radix, r);
+				setlocale(LC_NUMERIC, name);
+			}
 		}
 	}
 	rc = cr_duration_parse_float(arg, radix[0] != '\0' ? radix : NULL,

@@ -446,7 +446,8 @@ received() {
 	    "$TMP/loc/xx_XX" >/dev/null 2>&1 || true
 	[ -e "$TMP/loc/xx_XX/LC_NUMERIC" ] ||
 	    skip "localedef cannot build a test locale"
-	export LOCPATH="$TMP/loc" LC_ALL=xx_XX
+	export LOCPATH="$TMP/loc"
+	export LC_ALL=xx_XX
 	both 1,5 sh -c 'exit 3'
 	same 3
 	both 1.5 sh -c 'exit 3'
