@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <locale.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -38,7 +40,8 @@ struct options {
 	double timeout;          /* INFINITY: none */
 	double grace;            /* INFINITY: never KILL */
 	bool grace_set;
-	int signo;               /* 0: not given */
+	int signo;               /* 0: not given (or EXIT, with timeout) */
+	bool signo_set;          /* timeout: -s given (-s 0 sends nothing) */
 	struct cr_term_seq seq;
 	bool seq_set;
 	bool preserve_status;
@@ -133,17 +136,130 @@ timeout_usage(void)
 "                           access); only COMMAND itself is signalled\n"
 "  -k, --kill-after=DUR     also send KILL if COMMAND still runs DUR after\n"
 "                           the first signal\n"
-"  -s, --signal=SIG         signal to send on timeout (TERM)\n"
+"  -s, --signal=SIG         signal to send on timeout (TERM); a name or a\n"
+"                           number (130: INT); 0 or EXIT sends none\n"
 "  -v, --verbose            report every signal sent on standard error\n"
 "      --help               show this help and exit\n"
 "      --version            show the version and exit\n"
 "\n"
-"DURATION is a number with an optional unit s, m, h or d; 0 disables\n"
-"the timeout.\n"
+"DURATION is a floating point number (1.5, 1e-1, 0x1p-3, inf) with an\n"
+"optional unit s, m, h or d; 0 disables the timeout.  An ALRM received\n"
+"is the timeout.\n"
 "\n"
 "Exit status: 124 if COMMAND timed out (unless --preserve-status), 125 if\n"
 "timeout itself failed, 126 if COMMAND cannot be run, 127 if it was not\n"
 "found, 137 if KILL was sent, else COMMAND's own status.\n", stdout);
+}
+
+/*
+ * The timeout personality reads durations as GNU timeout does: strtod's
+ * numbers with a unit letter, clamped rather than refused, with '.' or the
+ * decimal point of the locale the environment names (LC_ALL, LC_NUMERIC,
+ * LANG), which GNU reads too.  cancelrun itself never sets its locale.
+ */
+static double
+parse_timeout_duration(const char *arg)
+{
+	static char radix[16];
+	static bool radix_known;
+	char name[256];
+	const char *r, *saved;
+	double secs;
+	int rc;
+
+	if (!radix_known) {
+		radix_known = true;
+		/* Asked of setlocale and put back at once: cancelrun runs
+		 * in the C locale.  (A static glibc's nl_langinfo_l answers
+		 * "." for every locale, and newlocale leaks under LOCPATH.) */
+		saved = setlocale(LC_NUMERIC, NULL);
+		if (saved != NULL && strlen(saved) < sizeof(name)) {
+			strcpy(name, saved);
+			if (setlocale(LC_NUMERIC, "") != NULL) {
+				r = localeconv()->decimal_point;
+				if (r != NULL && strlen(r) < sizeof(radix))
+					strcpy(radix, r);
+				setlocale(LC_NUMERIC, name);
+			}
+		}
+	}
+	rc = cr_duration_parse_float(arg, radix[0] != '\0' ? radix : NULL,
+	    &secs);
+	if (rc == -ENOMEM) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		exit(EXIT_FAILURE_OWN);
+	}
+	if (rc < 0)
+		usage_error("invalid time interval '%s'", arg);
+	return secs;
+}
+
+/* Whether timeout(1) knows SIG by a name: 0 is EXIT, and glibc's own two
+ * real-time signals, between 31 and SIGRTMIN, have none. */
+static bool
+timeout_has_name(long sig)
+{
+	return sig == 0 || (sig >= 1 && sig < 32) ||
+	    (sig >= SIGRTMIN && sig <= SIGRTMAX);
+}
+
+/*
+ * timeout(1)'s -s: a name, with or without SIG, in any case ("EXIT" is 0:
+ * send nothing); or a number, which may be a shell's exit status for a
+ * signal: above 128 it is the signal 128 less, at 255 and above the low
+ * eight bits (ksh's 256 + N).  What remains must be a signal with a name.
+ * Returns the signal, or -1.
+ */
+static int
+parse_timeout_signal(const char *arg)
+{
+	char name[32], *end;
+	const char *p;
+	long sig;
+	size_t i;
+
+	if (arg[0] >= '0' && arg[0] <= '9') {
+		errno = 0;
+		sig = strtol(arg, &end, 10);
+		if (*end != '\0' || errno != 0 || sig > INT_MAX)
+			return -1;
+		sig &= sig >= 0xff ? 0xff : 0x7f;
+		return timeout_has_name(sig) ? (int)sig : -1;
+	}
+	for (i = 0; arg[i] != '\0'; i++) {
+		if (i + 1 == sizeof(name))
+			return -1;
+		name[i] = arg[i] >= 'a' && arg[i] <= 'z' ?
+		    (char)(arg[i] - 'a' + 'A') : arg[i];
+	}
+	name[i] = '\0';
+	p = strncmp(name, "SIG", 3) == 0 ? name + 3 : name;
+	if (*p >= '0' && *p <= '9') {
+		/* "SIG9": a plain signal number, no exit statuses. */
+		errno = 0;
+		sig = strtol(p, &end, 10);
+		if (*end != '\0' || errno != 0)
+			return -1;
+	} else if (strcmp(p, "EXIT") == 0) {
+		sig = 0;
+	} else if (strncmp(p, "SIG", 3) == 0 || *p == '\0' || *p == '+' ||
+	    *p == '-') {
+		return -1;      /* "SIGSIGTERM", "SIG" */
+	} else {
+		sig = cr_signal_parse(p);
+	}
+	return timeout_has_name(sig) ? (int)sig : -1;
+}
+
+/* The name timeout(1) gives SIG in its -v lines. */
+static const char *
+timeout_signal_name(int sig)
+{
+	if (sig == 0)
+		return "EXIT";
+	if (sig == SIGIO)
+		return "POLL";
+	return cr_signal_name(sig);
 }
 
 static double
@@ -152,6 +268,8 @@ parse_duration_opt(const char *arg, const char *what)
 	double secs;
 	int rc;
 
+	if (timeout_mode)
+		return parse_timeout_duration(arg);
 	rc = cr_duration_parse(arg, &secs);
 	if (rc == -ERANGE)
 		usage_error("duration '%s' for %s is too large", arg, what);
@@ -214,7 +332,10 @@ parse_timeout_args(int argc, char **argv, struct options *o)
 				o->grace = INFINITY; /* 0 disables it */
 			break;
 		case 's':
-			o->signo = parse_signal_opt(optarg);
+			o->signo = parse_timeout_signal(optarg);
+			if (o->signo < 0)
+				usage_error("'%s': invalid signal", optarg);
+			o->signo_set = true;
 			break;
 		case 'v':
 			o->verbose++;
@@ -434,7 +555,8 @@ on_event(void *arg, const struct cr_event *ev)
 	if (timeout_mode) {
 		if (ev->kind == CR_EVENT_SIGNAL_SENT)
 			fprintf(stderr, "%s: sending signal %s to command '%s'\n",
-			    progname, cr_signal_name(ev->signo), r->command);
+			    progname, timeout_signal_name(ev->signo),
+			    r->command);
 		return;
 	}
 	fprintf(stderr, "%s: %s\n", progname, ev->text);
@@ -796,6 +918,7 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		ro.child_mask = &child_mask;
 		ro.contain = false;
 		ro.forward_signal = true;
+		ro.alarm_is_deadline = true;
 		ro.leftover = CR_LEFTOVER_LEAVE;
 	} else {
 		ro.contain = true;
@@ -866,7 +989,9 @@ run_single(const struct options *o)
 		fprintf(stderr, "%s: out of memory\n", progname);
 		return EXIT_FAILURE_OWN;
 	}
-	signo = o->signo != 0 ? o->signo : SIGTERM;
+	/* timeout -s 0 (EXIT) sends nothing at the deadline: only KILL,
+	 * after -k, if the command is still running then. */
+	signo = o->signo != 0 || o->signo_set ? o->signo : SIGTERM;
 	plan->root->timeout = o->timeout;
 	plan->root->grace = o->grace;
 	if (o->seq_set)

@@ -48,13 +48,34 @@ const char *cr_version(void);
  * caller's business.  Leading and trailing blanks are an error, as are an
  * empty string, a sign, an unknown unit, a repeated unit ("1s2s"), units
  * out of order ("30s1m"), a number without a unit after another term
- * ("1m30"), junk, NaN and infinities, and values above CR_DURATION_MAX.
+ * ("1m30"), junk, NaN, and values above CR_DURATION_MAX.  "inf" and
+ * "infinity" (in any case, on their own) are INFINITY: no deadline.
  */
 #define CR_DURATION_MAX (100.0 * 365 * 86400) /* 100 years, in seconds */
 
 /* Parses S into *SECS.  Returns 0, -EINVAL (malformed) or -ERANGE (too
  * large).  *SECS is left untouched on failure.  Any thread. */
 int cr_duration_parse(const char *s, double *secs);
+
+/* What cr_duration_parse_float makes of a positive number too small for a
+ * double (1e-5000): one nanosecond, not zero. */
+#define CR_DURATION_TINY 1e-9
+
+/*
+ * Parses S as GNU timeout(1) reads a duration into *SECS: a floating-point
+ * number as strtod(3) reads it (leading blanks, a sign, an exponent, a
+ * hexadecimal float, "inf", "infinity") followed by at most one unit
+ * letter: s (the default), m, h or d.  The decimal point is '.'; when
+ * RADIX (the locale's decimal point, such as ",") is not NULL, a number
+ * written with it is read too, and the longer reading wins, whatever the
+ * process's locale.  Values are clamped, not refused: above
+ * CR_DURATION_MAX (infinities included) they are INFINITY, and a positive
+ * number that underflows is CR_DURATION_TINY.  Refused with -EINVAL:
+ * no number, NaN, a negative value (but -0 is 0), anything after the unit
+ * letter.  -ENOMEM if memory ran out.  *SECS is left untouched on failure.
+ * Any thread.
+ */
+int cr_duration_parse_float(const char *s, const char *radix, double *secs);
 
 /* Writes SECS in the shortest exact form the parser reads back ("1.5s",
  * "2m", "1h30m", "250ms", "0s"; INFINITY as "none") into BUF of LEN bytes,
@@ -98,7 +119,8 @@ struct cr_term_seq {
 };
 
 /* Parses "SIG[,DUR,SIG]..." into *SEQ.  It must start and end with a
- * signal and alternate signals with durations; nothing may follow KILL.
+ * signal and alternate signals with (finite) durations; nothing may follow
+ * KILL.
  * Returns 0 or -EINVAL (also for more than CR_TERM_SEQ_MAX signals).
  * *SEQ is left untouched on failure.  Any thread. */
 int cr_term_seq_parse(const char *s, struct cr_term_seq *seq);
@@ -466,6 +488,9 @@ struct cr_run_opts {
 	bool forward_signal;    /* a received INT/TERM/HUP/QUIT is sent on as
 	                           itself (then KILL after the grace period)
 	                           instead of cancelling the root: timeout(1) */
+	bool alarm_is_deadline; /* a received ALRM is the root's deadline (a
+	                           second one escalates), not passed on:
+	                           timeout(1) */
 	bool prefix_output;     /* carry each job's output line by line with
 	                           "[name] " in front; false: jobs write to
 	                           cancelrun's own stdout and stderr */

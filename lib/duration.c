@@ -8,13 +8,18 @@
  * is.  The formatter writes a form that the parser reads back as the same
  * double; the unit tests check that round trip.  Neither depends on the
  * locale: numbers handed to strtod carry no radix character.
+ *
+ * cr_duration_parse_float is the other syntax, GNU timeout(1)'s: one
+ * floating-point number as strtod reads it, and a unit letter.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -132,6 +137,16 @@ split(const char *s, struct term *t)
 	return n > 0 ? n : -EINVAL;
 }
 
+/* Whether S is A, ignoring ASCII case (not the locale's). */
+static bool
+ascii_caseeq(const char *s, const char *a)
+{
+	for (; *s != '\0' && *a != '\0'; s++, a++)
+		if ((*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s) != *a)
+			return false;
+	return *s == *a;
+}
+
 int
 cr_duration_parse(const char *s, double *secs)
 {
@@ -146,6 +161,10 @@ cr_duration_parse(const char *s, double *secs)
 
 	if (s == NULL)
 		return -EINVAL;
+	if (ascii_caseeq(s, "inf") || ascii_caseeq(s, "infinity")) {
+		*secs = INFINITY;
+		return 0;
+	}
 	n = split(s, t);
 	if (n < 0)
 		return n;
@@ -205,6 +224,137 @@ cr_duration_parse(const char *s, double *secs)
 	if (*end != '\0')
 		return -EINVAL;         /* cannot happen: num is well formed */
 	*secs = value;
+	return 0;
+}
+
+/*
+ * Durations as GNU timeout(1) reads them: whatever strtod reads (signs,
+ * exponents, hexadecimal, infinities, leading blanks) and one optional unit
+ * letter.  The number is read in the C locale, and also with the caller's
+ * decimal point, the longer reading winning, as GNU's cl_strtod does; so
+ * "1.5" reads the same under any locale and "1,5" too under a decimal
+ * comma.  The global locale is never consulted.
+ */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void
+make_c_locale(void)
+{
+	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/* strtod in the C locale: sets *END past the number and *ERR to the errno
+ * strtod left (ERANGE on overflow and underflow). */
+static double
+c_strtod(const char *s, const char **end, int *err)
+{
+	char *e;
+	double v;
+
+	errno = 0;
+	v = strtod_l(s, &e, c_locale);
+	*err = errno;
+	*end = e;
+	return v;
+}
+
+/*
+ * Reads S as strtod would in a locale whose decimal point is RADIX (not
+ * "."): on a copy where the first RADIX becomes '.' and every '.' a byte
+ * that ends a number.  Returns the length read in S, or -ENOMEM.
+ */
+static ssize_t
+radix_strtod(const char *s, const char *radix, double *value, int *err)
+{
+	const char *p, *end;
+	char *copy, *q;
+	size_t rlen = strlen(radix), at, i, n;
+
+	copy = malloc(strlen(s) + 1);
+	if (copy == NULL)
+		return -ENOMEM;
+	p = strstr(s, radix);
+	at = p != NULL ? (size_t)(p - s) : SIZE_MAX;
+	for (i = 0, q = copy; s[i] != '\0'; q++) {
+		if (i == at) {
+			*q = '.';
+			i += rlen;
+		} else {
+			*q = s[i] == '.' ? '#' : s[i];
+			i++;
+		}
+	}
+	*q = '\0';
+	*value = c_strtod(copy, &end, err);
+	n = (size_t)(end - copy);
+	free(copy);
+	/* Back to S's bytes: the radix took RLEN of them, '.' one. */
+	if (at != SIZE_MAX && n > at)
+		n += rlen - 1;
+	return (ssize_t)n;
+}
+
+int
+cr_duration_parse_float(const char *s, const char *radix, double *secs)
+{
+	const char *end;
+	double value, other, unit;
+	ssize_t n;
+	int err, other_err;
+
+	if (s == NULL)
+		return -EINVAL;
+	(void)pthread_once(&c_locale_once, make_c_locale);
+	if (c_locale == (locale_t)0)
+		return -ENOMEM;
+	value = c_strtod(s, &end, &err);
+	if (*end != '\0' && radix != NULL && radix[0] != '\0' &&
+	    strcmp(radix, ".") != 0) {
+		n = radix_strtod(s, radix, &other, &other_err);
+		if (n < 0)
+			return (int)n;
+		if (s + n > end) {
+			end = s + n;
+			value = other;
+			err = other_err;
+		}
+	}
+	if (end == s || isnan(value))
+		return -EINVAL;
+	switch (*end) {
+	case '\0':
+	case 's':
+		unit = 1;
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -EINVAL;
+	if (err == ERANGE && fabs(value) < 1) {
+		/* Underflow: a number too small for a double is still not
+		 * zero, which would mean "no timeout"; and still negative. */
+		if (signbit(value))
+			return -EINVAL;
+		if (value == 0)
+			value = CR_DURATION_TINY;
+	}
+	if (value < 0)
+		return -EINVAL;
+	value *= unit;
+	if (value > CR_DURATION_MAX)
+		value = INFINITY;       /* clamped: no run outlives it */
+	*secs = value == 0 ? 0 : value; /* -0 is 0 */
 	return 0;
 }
 

@@ -234,7 +234,9 @@ cr_term_seq_parse(const char *s, struct cr_term_seq *seq)
 			/* The wait after the signal before it. */
 			if (tmp.step[tmp.n - 1].signo == SIGKILL)
 				return -EINVAL;
-			if (cr_duration_parse(item, &wait) < 0)
+			/* A wait without end would leave the steps after
+			 * it unreachable. */
+			if (cr_duration_parse(item, &wait) < 0 || isinf(wait))
 				return -EINVAL;
 			tmp.step[tmp.n - 1].wait = wait;
 		}

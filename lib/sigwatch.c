@@ -3,7 +3,8 @@
  *
  * INT, TERM and HUP cancel the root (QUIT too, under forward_signal); a
  * second one skips the grace period.  QUIT, USR1, USR2, WINCH and ALRM are
- * passed on to the running jobs' process groups as themselves.
+ * passed on to the running jobs' process groups as themselves, but under
+ * alarm_is_deadline ALRM is the root's deadline.
  */
 #include <config.h>
 
@@ -32,6 +33,46 @@ cri_kill_after_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			cri_stop_escalate(&sup->jobs[j]);
 }
 
+/*
+ * alarm_is_deadline: an ALRM from outside is the deadline, as timeout(1)
+ * documents.  The first cancels the root as its own deadline would; one
+ * after that, as timeout(1)'s next alarm does, sends KILL at once when
+ * the stop ends in KILL, else the stop signal again.
+ */
+static void
+alarm_deadline(struct sup *sup)
+{
+	struct cr_source *root = sup->groups[0].src;
+	const struct cr_term_step *first;
+	struct cr_cause cause;
+	struct job *job;
+	size_t j;
+
+	if (!cr_token_cancelled(cr_source_token(root))) {
+		cri_emit(sup, CR_EVENT_NOTE, NULL, SIGALRM,
+		    "received ALRM: the deadline");
+		cr_cause_set(&cause, CR_CAUSE_TIMEOUT, 0, cr_source_name(root));
+		cr_source_cancel(root, &cause);
+		return;
+	}
+	for (j = 0; j < sup->n_jobs; j++) {
+		job = &sup->jobs[j];
+		if (job->stop == NULL || job->phase != PH_RUNNING ||
+		    !job->stopping)
+			continue;
+		first = &job->stop->step[0];
+		if (job->stop->step[job->stop->n - 1].signo == SIGKILL) {
+			cri_stop_escalate(job);
+		} else {
+			cri_record_sent(job, first->signo);
+			cri_signal_group(job, first->signo, true);
+			cri_emit(sup, CR_EVENT_SIGNAL_SENT, job, first->signo,
+			    "job '%s': sent %s", cri_job_name(job),
+			    cri_signame(first->signo));
+		}
+	}
+}
+
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -42,6 +83,10 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	int sig = w->signum, rc;
 	bool cancels = false;
 
+	if (sig == SIGALRM && sup->opts->alarm_is_deadline) {
+		alarm_deadline(sup);
+		return;
+	}
 	for (j = 0; j < CR_ARRAY_SIZE(cancel_signals); j++)
 		if (cancel_signals[j] == sig)
 			cancels = true;

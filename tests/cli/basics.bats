@@ -137,7 +137,7 @@ error_line() {
 # bad_durations OPTION: every malformed duration for OPTION is refused.
 bad_durations() {
 	local opt="$1" dur
-	for dur in 5x -1s 1e400s "" 1m30 1.2.3s s 5s5 nan inf 0x; do
+	for dur in 5x -1s 1e400s "" 1m30 1.2.3s s 5s5 nan infs -inf 1e-1 0x; do
 		usage_error "$opt" "$dur"
 		[[ "$errline" == *"'$dur'"* ]] || {
 			echo "the error does not quote '$dur'"
@@ -162,6 +162,27 @@ bad_durations() {
 @test "bad durations for -k/--kill-after: 125, quoted, runs nothing" {
 	bad_durations --kill-after
 	usage_error -k 1e400s
+}
+
+@test "inf and infinity: no deadline, and a grace that never sends KILL" {
+	local dur
+	for dur in inf infinity INF; do
+		run "$CANCELRUN" -t "$dur" -- sh -c 'exit 3'
+		[ "$status" -eq 3 ]
+	done
+	# The command outlives TERM and ends by itself: with -g inf nothing
+	# kills it; with a short grace KILL does.
+	run "$CANCELRUN" -q -t 0.2 -g inf -- env CR_TEST_MARK="$MARK" \
+	    sh -c 'trap "" TERM; sleep 1; echo done'
+	echo "-g inf: status $status, output '$output'"
+	[ "$status" -eq 124 ]
+	[ "$output" = done ]
+	run "$CANCELRUN" -q -t 0.2 -g 0.2 -- env CR_TEST_MARK="$MARK" \
+	    sh -c 'trap "" TERM; sleep 1; echo done'
+	echo "-g 0.2: status $status, output '$output'"
+	[ "$status" -eq 124 ]
+	[ -z "$output" ]
+	no_survivors
 }
 
 @test "good durations are accepted" {

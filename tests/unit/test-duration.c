@@ -1,5 +1,6 @@
 /*
- * test-duration.c - unit tests of cr_duration_parse and cr_duration_format.
+ * test-duration.c - unit tests of cr_duration_parse, cr_duration_format and
+ * cr_duration_parse_float.
  *
  * Values are compared exactly (==), not within a tolerance: the parser
  * promises the double nearest to the decimal it reads, and every value the
@@ -111,6 +112,11 @@ static const struct {
 	{ "36499d23h59m59s999ms", CR_DURATION_MAX - 0.001 },
 	{ "3153599999.999999", 3153599999.999999 },
 	{ "00000000000000000000000000000000000001s", 1 },
+	/* No deadline. */
+	{ "inf", INFINITY },
+	{ "infinity", INFINITY },
+	{ "INF", INFINITY },
+	{ "Infinity", INFINITY },
 };
 
 static const struct {
@@ -137,8 +143,14 @@ static const struct {
 	{ "1d1d", -EINVAL },
 	{ "nan", -EINVAL },
 	{ "NaN", -EINVAL },
-	{ "inf", -EINVAL },
-	{ "infinity", -EINVAL },
+	{ "infs", -EINVAL },
+	{ "infd", -EINVAL },
+	{ "+inf", -EINVAL },
+	{ "-inf", -EINVAL },
+	{ " inf", -EINVAL },
+	{ "infinit", -EINVAL },
+	{ "infinityy", -EINVAL },
+	{ "1inf", -EINVAL },
 	{ "none", -EINVAL },
 	{ "0x10", -EINVAL },
 	{ "0x10s", -EINVAL },
@@ -651,6 +663,164 @@ test_locale(void)
 	setlocale(LC_ALL, "C");
 }
 
+
+/*
+ * cr_duration_parse_float: GNU timeout(1)'s syntax.
+ */
+static const struct {
+	const char *s;
+	const char *radix;
+	double secs;
+} float_good[] = {
+	{ "0", NULL, 0 },
+	{ "10", NULL, 10 },
+	{ "10.34", NULL, 10.34 },
+	{ "9.999999999", NULL, 9.999999999 },
+	{ ".5", NULL, 0.5 },
+	{ "1.", NULL, 1 },
+	{ "1e-1", NULL, 0.1 },
+	{ "1E-1", NULL, 0.1 },
+	{ "2.34e+5d", NULL, INFINITY },     /* 641 years */
+	{ "2.34e+3d", NULL, 2.34e3 * 86400 },
+	{ "1.5m", NULL, 90 },
+	{ "2h", NULL, 7200 },
+	{ "1d", NULL, 86400 },
+	{ "3s", NULL, 3 },
+	{ "0x1p-3", NULL, 0.125 },
+	{ "0X1P-3s", NULL, 0.125 },
+	{ "0x10", NULL, 16 },
+	{ "0x1d", NULL, 29 },           /* a hexadecimal digit, no unit */
+	{ "0x1.8p1m", NULL, 180 },
+	{ "+1", NULL, 1 },
+	{ " 1", NULL, 1 },
+	{ "\t\n 0.25", NULL, 0.25 },
+	{ "-0", NULL, 0 },
+	{ "-0.0s", NULL, 0 },
+	{ "0e5", NULL, 0 },
+	/* Infinities and overflow: clamped, not refused. */
+	{ "inf", NULL, INFINITY },
+	{ "INF", NULL, INFINITY },
+	{ "infinity", NULL, INFINITY },
+	{ "Infinity", NULL, INFINITY },
+	{ "+inf", NULL, INFINITY },
+	{ "infs", NULL, INFINITY },
+	{ "infinityd", NULL, INFINITY },
+	{ "1e400", NULL, INFINITY },
+	{ "1e400d", NULL, INFINITY },
+	{ "1.18973149535723176502e+4932", NULL, INFINITY },
+	{ "4294967296", NULL, INFINITY },
+	{ "9223372036854775808", NULL, INFINITY },
+	{ "9223372036854775808d", NULL, INFINITY },
+	{ "1e300d", NULL, INFINITY },
+	{ "3153600000", NULL, CR_DURATION_MAX },
+	{ "36500d", NULL, CR_DURATION_MAX },
+	{ "36501d", NULL, INFINITY },
+	/* Underflow: not zero, which would mean no timeout. */
+	{ "1e-5000", NULL, CR_DURATION_TINY },
+	{ "1e-10000", NULL, CR_DURATION_TINY },
+	{ "0x1p-1080", NULL, CR_DURATION_TINY },
+	{ "1e-320", NULL, 1e-320 },
+	/* The locale's decimal point, and '.' whatever it is. */
+	{ "1.5", ",", 1.5 },
+	{ "1,5", ",", 1.5 },
+	{ "1,5s", ",", 1.5 },
+	{ ",5m", ",", 30 },
+	{ "0x1,8p1", ",", 3 },
+	{ "1.5", ".", 1.5 },
+	{ "2\xd9\xab" "5", "\xd9\xab", 2.5 }, /* a two-byte decimal point */
+	{ "2.5", "\xd9\xab", 2.5 },
+};
+
+static const char *const float_bad[] = {
+	"", " ", "s", ".", "+", "-", "e5", "x", "in", "nan", "NaN", "-nan",
+	"nan(123)", "1 ", "1s ", "1ss", "1e", "1.5.5", "42D", "1S", "1ms",
+	"1m30", "1d1", "0x", "-1", "-0.1", " -0.1", "-1e-320", " -1e-10000",
+	"-inf", "-infinity", "1,5", "5x", "1m\n",
+};
+
+static const struct {
+	const char *s;
+	const char *radix;
+} float_bad_radix[] = {
+	{ "1,5", "." },
+	{ "1,5", NULL },
+	{ "1,5,5", "," },
+	{ "1.5,5", "," },
+	{ "1,5.5", "," },
+	{ ",", "," },
+	{ "-1,5", "," },
+};
+
+static void
+test_float(void)
+{
+	double secs;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < N_ELEMS(float_good); i++) {
+		secs = SENTINEL;
+		rc = cr_duration_parse_float(float_good[i].s,
+		    float_good[i].radix, &secs);
+		TAP_EQ_INT(rc, 0, "float: parse \"%s\" (radix %s) succeeds",
+		    show(float_good[i].s), float_good[i].radix != NULL ?
+		    show(float_good[i].radix) : "none");
+		eq_exact(secs, float_good[i].secs, "float: value of",
+		    float_good[i].s);
+	}
+	for (i = 0; i < N_ELEMS(float_bad); i++) {
+		secs = SENTINEL;
+		rc = cr_duration_parse_float(float_bad[i], NULL, &secs);
+		TAP_EQ_INT(rc, -EINVAL, "float: parse \"%s\" fails",
+		    show(float_bad[i]));
+		eq_exact(secs, SENTINEL, "float: untouched by", float_bad[i]);
+	}
+	for (i = 0; i < N_ELEMS(float_bad_radix); i++) {
+		secs = SENTINEL;
+		rc = cr_duration_parse_float(float_bad_radix[i].s,
+		    float_bad_radix[i].radix, &secs);
+		TAP_EQ_INT(rc, -EINVAL, "float: parse \"%s\" (radix %s) fails",
+		    float_bad_radix[i].s, float_bad_radix[i].radix != NULL ?
+		    float_bad_radix[i].radix : "none");
+		eq_exact(secs, SENTINEL, "float: untouched by",
+		    float_bad_radix[i].s);
+	}
+	secs = SENTINEL;
+	TAP_EQ_INT(cr_duration_parse_float(NULL, NULL, &secs), -EINVAL,
+	    "float: parse NULL");
+	/* -0 is +0, not a negative zero. */
+	secs = SENTINEL;
+	cr_duration_parse_float("-0", NULL, &secs);
+	tap_ok(secs == 0 && !signbit(secs), "float: \"-0\" is +0");
+}
+
+/* The float syntax under a decimal-comma locale: the global locale changes
+ * nothing, only the RADIX given does. */
+static void
+test_float_locale(void)
+{
+	static const char *const names[] = { "de_DE.UTF-8", "de_DE.utf8",
+	    "fr_FR.UTF-8", "fr_FR.utf8", "de_DE", "fr_FR" };
+	double secs = SENTINEL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < N_ELEMS(names); i++)
+		if (setlocale(LC_ALL, names[i]) != NULL)
+			break;
+	if (i == N_ELEMS(names)) {
+		tap_ok(1, "# SKIP no locale with a decimal comma installed");
+		return;
+	}
+	rc = cr_duration_parse_float("1.5", NULL, &secs);
+	TAP_EQ_INT(rc, 0, "float: parse \"1.5\" under %s", names[i]);
+	eq_exact(secs, 1.5, "float: value under locale of", "1.5");
+	rc = cr_duration_parse_float("1,5", NULL, &secs);
+	TAP_EQ_INT(rc, -EINVAL, "float: \"1,5\" without a radix under %s",
+	    names[i]);
+	setlocale(LC_ALL, "C");
+}
+
 int
 main(void)
 {
@@ -663,5 +833,7 @@ main(void)
 	test_round_trip();
 	test_canonical();
 	test_locale();
+	test_float();
+	test_float_locale();
 	return tap_done();
 }
