@@ -309,6 +309,11 @@ struct cr_node {
 	char **env;                 /* NAME=value to add, NULL-terminated */
 	int *success_codes;         /* exit statuses that count as success */
 	size_t n_success_codes;     /* 0 means just 0 */
+	bool terminal;              /* gets the terminal while it runs, when
+	                               cancelrun is in its foreground */
+	bool stdin_null;            /* standard input is /dev/null, not
+	                               cancelrun's (job files: every job but
+	                               the terminal one) */
 	/* Where it was defined, for messages: */
 	const char *file;           /* NULL for the command line */
 	int line;
@@ -396,7 +401,14 @@ enum cr_job_state {
 enum cr_event_kind {
 	CR_EVENT_NOTE = 0,      /* a decision, as text */
 	CR_EVENT_SIGNAL_SENT,   /* SIGNO was sent to a job's process tree */
+	CR_EVENT_STOPPING,      /* the first INT, TERM or HUP (SIGNO) starts
+	                           a stop sequence (JOB: the only job left) */
+	CR_EVENT_TTY_WAIT,      /* JOB's command is stopped by SIGNO (TTIN or
+	                           TTOU) waiting for the terminal; once a job */
 };
+
+/* The bit of event kind K in cr_run_opts.events. */
+#define CR_EVENT_BIT(k) (1u << (k))
 
 struct cr_event {
 	enum cr_event_kind kind;
@@ -424,6 +436,8 @@ struct cr_run_opts {
 	                           "[name] " in front; false: jobs write to
 	                           cancelrun's own stdout and stderr */
 	cr_event_cb *on_event;  /* may be NULL */
+	unsigned events;        /* kinds passed to on_event, as CR_EVENT_BIT
+	                           bits; 0: every kind */
 	void *event_arg;
 };
 
@@ -440,6 +454,9 @@ struct cr_job_result {
 	unsigned n_sent;
 	double started, ended;  /* wall clock (CLOCK_REALTIME) seconds */
 	unsigned leftovers;     /* processes found after the command ended */
+	bool kill_at_once;      /* its KILL step came at once, after a second
+	                           signal, not after the grace period */
+	unsigned n_killed;      /* processes its KILL step reached */
 };
 
 /* What a job or group ending by itself tells its parent, and what decided

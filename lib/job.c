@@ -122,7 +122,9 @@ job_start(struct job *job)
 	sp.own_group = !sup->opts->foreground;
 	sp.stdout_fd = -1;
 	sp.stderr_fd = -1;
-	if (sup->opts->prefix_output)
+	cri_terminal_spawn(job, &sp);
+	/* The terminal job talks to the terminal itself. */
+	if (sup->opts->prefix_output && !node->terminal)
 		output_open(job, &sp);
 	rc = cri_spawn(&sp, &pid);
 	if (sp.stdout_fd >= 0)
@@ -149,6 +151,7 @@ job_start(struct job *job)
 	job->res->pid = pid;
 	job->pgid = sp.own_group ? pid : 0;
 	cri_by_pid_add(sup, job);
+	cri_terminal_started(job);
 	if (rc < 0) {
 		/* exec failed; the child exits 127 and is reaped. */
 		job->res->spawn_errno = -rc;
@@ -303,6 +306,7 @@ cri_job_exited(struct job *job, int status)
 		    cri_job_name(job), cri_signame(res->term_signal),
 		    WCOREDUMP(status) ? " (core dumped)" : "");
 	}
+	cri_terminal_exited(job, status);
 	if (!job->state_set) {
 		job->state_set = true;
 		if (job->cancelled) {

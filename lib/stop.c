@@ -66,6 +66,8 @@ stop_step(struct job *job)
 	if (job->kill_now) {
 		st = &kill_step;
 		job->step = job->stop->n;
+		/* Under forward_signal this is the grace timer's KILL. */
+		job->res->kill_at_once = !sup->opts->forward_signal;
 	} else {
 		st = &job->stop->step[job->step++];
 	}
@@ -108,6 +110,7 @@ cri_stop_start(struct job *job)
 		return;
 	job->stopping = true;
 	job->step = 0;
+	cri_terminal_stopping(job);
 	stop_step(job);
 }
 
@@ -123,6 +126,8 @@ cri_report_step(struct job *job)
 		return;
 	job->cur_reported = true;
 	n = job->n_hit + job->cur_reaped;
+	if (job->cur_signal == SIGKILL)
+		job->res->n_killed = (unsigned)n;
 	cri_emit(job->sup, CR_EVENT_SIGNAL_SENT, job, job->cur_signal,
 	    "job '%s': sent %s to %zu process%s (process group %d, and %zu "
 	    "outside it)", cri_job_name(job), cri_signame(job->cur_signal), n,

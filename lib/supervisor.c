@@ -86,7 +86,8 @@ cri_emit(struct sup *sup, enum cr_event_kind kind, const struct job *job,
 	char text[512];
 	va_list ap;
 
-	if (sup->opts->on_event == NULL)
+	if (sup->opts->on_event == NULL || (sup->opts->events != 0 &&
+	    !(sup->opts->events & CR_EVENT_BIT(kind))))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -273,6 +274,7 @@ sup_release(struct sup *sup)
 
 	cri_watches_clear(sup);
 	cri_sigwatch_stop(sup);
+	cri_terminal_stop(sup);
 	ev_child_stop(sup->loop, &sup->childw);
 	ev_timer_stop(sup->loop, &sup->sweep);
 	ev_idle_stop(sup->loop, &sup->start_more);
@@ -347,7 +349,8 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 
 	/* Signals first: from here on a cancellation cannot be lost. */
 	cri_sigwatch_start(&sup);
-	ev_child_init(&sup.childw, cri_child_cb, 0, 0);
+	/* Traced: job control sees the jobs stop and continue. */
+	ev_child_init(&sup.childw, cri_child_cb, 0, 1);
 	sup.childw.data = &sup;
 	ev_child_start(sup.loop, &sup.childw);
 	ev_init(&sup.sweep, cri_sweep_timer_cb);
@@ -365,6 +368,7 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 		rc = -ENOMEM;
 		goto out;
 	}
+	cri_terminal_start(&sup);
 	for (i = 0; i < sup.n_jobs; i++) {
 		job = &sup.jobs[i];
 		cr_token_register(cr_source_token(job->src), &job->reg,
