@@ -67,7 +67,8 @@ both_in() {
 }
 
 @test "terminal: a REPL survives Ctrl+C, then exits normally" {
-	pty send '$CR -t 60s -- python3 -q\r' expect '>>> ' \
+	# The README's example, as written.
+	pty send '$CR -t 10m -- python3\r' expect '>>> ' \
 	    send '\x03' expect 'KeyboardInterrupt' expect '>>> ' \
 	    send 'print(6 * 7)\r' expect '42' send 'exit()\r' \
 	    expect 'PROMPT' send "$STATUS" expect 'STATUS=0'
