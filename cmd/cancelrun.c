@@ -451,7 +451,8 @@ report_cancel(const struct options *o, const struct cr_node *node,
     const struct cr_job_result *job, const struct cr_cause *cause)
 {
 	const char *command = node->name;
-	char why[CR_NAME_MAX + 64], dur[32], how[160], kill[128], own[64];
+	char why[CR_NAME_MAX + 64], dur[32], how[256], kill[64];
+	char own[CR_NAME_MAX + 32];
 	bool killed = false, sent_own = false;
 	double grace;
 	unsigned i;
@@ -463,8 +464,8 @@ report_cancel(const struct options *o, const struct cr_node *node,
 		snprintf(why, sizeof(why), "cancelled by signal %s",
 		    cr_signal_name(cause->signo));
 	} else {
-		cr_cause_format(cause, how, sizeof(how));
-		snprintf(why, sizeof(why), "cancelled (%s)", how);
+		cr_cause_format(cause, own, sizeof(own));
+		snprintf(why, sizeof(why), "cancelled (%s)", own);
 	}
 	if (job->state == CR_JOB_SKIPPED) {
 		fprintf(stderr, "%s: '%s' %s before it started\n", progname,
