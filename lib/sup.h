@@ -98,6 +98,8 @@ struct terminal {
 	bool have_modes;
 	struct job *owner;           /* the running terminal job, or NULL */
 	bool given;                  /* owner's group is the foreground */
+	bool wants;                  /* owner had it: fg gives it back */
+	bool stdin_tty;              /* our stdin is that terminal */
 	ev_signal sigw[CRI_TERM_NSIG];
 	bool announced;              /* CR_EVENT_STOPPING was sent */
 };

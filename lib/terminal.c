@@ -6,11 +6,12 @@
  * single command, or the job file's `terminal = yes` job) gets the terminal
  * for as long as its command runs, as a shell gives it to a job: its group
  * becomes the foreground group, so that it can read the terminal and Ctrl+C
- * reaches it alone.  cancelrun takes the terminal back as soon as the
- * command has ended or a stop sequence begins, so that a second Ctrl+C
- * reaches cancelrun; at the end the group that had the terminal gets it
- * back, with the modes saved when it was given if the job was cancelled or
- * died of a signal.
+ * reaches it alone (with standard input elsewhere, only once the command
+ * tries to read it: a pipeline's other members may be reading it).
+ * cancelrun takes the terminal back as soon as the command has ended or a
+ * stop sequence begins, so that a second Ctrl+C reaches cancelrun; at the
+ * end the group that had the terminal gets it back, with the modes saved
+ * when it was given if the job was cancelled or died of a signal.
  *
  * Job control: a stop of the terminal job's command (Ctrl+Z) takes the
  * terminal back and stops cancelrun with the same signal, so that the shell
@@ -30,6 +31,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -91,6 +93,7 @@ give(struct sup *sup, struct job *job)
 		t->have_modes = tcgetattr(t->fd, &t->modes) == 0;
 	if (set_pgrp(t->fd, job->pgid) == 0) {
 		t->given = true;
+		t->wants = true;
 		cri_emit(sup, CR_EVENT_NOTE, job, 0, "job '%s': gave it the "
 		    "terminal (foreground group %d)", cri_job_name(job),
 		    (int)job->pgid);
@@ -120,7 +123,8 @@ resume(struct sup *sup)
 	size_t j;
 
 	if (t->owner != NULL && t->owner->phase == PH_RUNNING &&
-	    !t->owner->stopping && sup->self != 1)
+	    !t->owner->stopping && sup->self != 1 &&
+	    (t->wants || t->owner->tty_wait))
 		give(sup, t->owner);
 	for (j = 0; j < sup->n_jobs; j++) {
 		job = &sup->jobs[j];
@@ -282,6 +286,7 @@ void
 cri_terminal_start(struct sup *sup)
 {
 	struct terminal *t = &sup->term;
+	struct stat st0, sttty;
 	sigset_t unblock;
 	ev_signal *w;
 	size_t i;
@@ -302,6 +307,12 @@ cri_terminal_start(struct sup *sup)
 	}
 	if (in_foreground(t))
 		t->have_modes = tcgetattr(t->fd, &t->modes) == 0;
+	/* With standard input elsewhere (`echo x | cancelrun -- cmd`), the
+	 * terminal is given only to a command that reads it: others of the
+	 * same pipeline may be reading it (`cat | cancelrun -- grep x`). */
+	t->stdin_tty = t->fd >= 0 && fstat(0, &st0) == 0 &&
+	    fstat(t->fd, &sttty) == 0 && S_ISCHR(st0.st_mode) &&
+	    st0.st_rdev == sttty.st_rdev;
 	sigemptyset(&unblock);
 	for (i = 0; i < CRI_TERM_NSIG; i++) {
 		w = &t->sigw[i];
@@ -366,7 +377,7 @@ cri_terminal_spawn(struct job *job, struct cri_spawn *sp)
 	}
 	if (!job->node->terminal || !sp->own_group || t->fd < 0)
 		return;
-	if (in_foreground(t) && !t->given) {
+	if (t->stdin_tty && in_foreground(t) && !t->given) {
 		if (!t->have_modes)
 			t->have_modes = tcgetattr(t->fd, &t->modes) == 0;
 		sp->tty_fd = t->fd;
@@ -385,10 +396,11 @@ cri_terminal_started(struct job *job)
 	 * could; this says so, or gives it now if it could not. */
 	if (tcgetpgrp(t->fd) == job->pgid) {
 		t->given = true;
+		t->wants = true;
 		cri_emit(job->sup, CR_EVENT_NOTE, job, 0, "job '%s': gave it "
 		    "the terminal (foreground group %d)", cri_job_name(job),
 		    (int)job->pgid);
-	} else {
+	} else if (t->stdin_tty) {
 		give(job->sup, job);
 	}
 }
@@ -427,6 +439,7 @@ cri_terminal_child_state(struct sup *sup, pid_t pid, int status)
 {
 	struct terminal *t = &sup->term;
 	struct job *job;
+	bool mine;
 	int sig;
 
 	if (!WIFSTOPPED(status))
@@ -436,10 +449,25 @@ cri_terminal_child_state(struct sup *sup, pid_t pid, int status)
 		return;
 	sig = WSTOPSIG(status);
 	if (sig == SIGTTIN || sig == SIGTTOU) {
-		/* It reads (or sets) the terminal without having it: it
-		 * waits until cancelrun is brought to the foreground, or
-		 * until its stop sequence. */
 		job->tty_wait = true;
+		mine = job == t->owner && !job->stopping && sup->self != 1 &&
+		    !t->given;
+		if (mine && in_foreground(t)) {
+			/* It reads the terminal while cancelrun has it: its
+			 * standard input was elsewhere, or bash's fg of a
+			 * running job sent no CONT.  Give it the terminal. */
+			cri_emit(sup, CR_EVENT_NOTE, job, sig, "job '%s': "
+			    "stopped by %s: it wants the terminal",
+			    cri_job_name(job), cri_signame(sig));
+			give(sup, job);
+			if (t->given) {
+				job->tty_wait = false;
+				cri_signal_group(job, SIGCONT, false);
+				return;
+			}
+		}
+		/* It waits until cancelrun is in the foreground, or until
+		 * its stop sequence. */
 		if (!job->tty_told && !job->stopping) {
 			job->tty_told = true;
 			cri_emit(sup, CR_EVENT_TTY_WAIT, job, sig, "job '%s': "
@@ -447,23 +475,11 @@ cri_terminal_child_state(struct sup *sup, pid_t pid, int status)
 			    cri_job_name(job), cri_signame(sig),
 			    sig == SIGTTIN ? "input" : "output");
 		}
-		if (job != t->owner || job->stopping || sup->self == 1 ||
-		    t->given)
-			return;
-		if (in_foreground(t)) {
-			/* Brought to the foreground without a CONT (bash's fg
-			 * of a running job): give it the terminal now. */
-			give(sup, job);
-			if (t->given) {
-				job->tty_wait = false;
-				cri_signal_group(job, SIGCONT, false);
-			}
-			return;
-		}
 		/* The terminal job of a background cancelrun reads the
 		 * terminal: as for a shell's job, the whole job stops, and
 		 * the shell's fg continues it with the terminal. */
-		stop_self(sup, sig);
+		if (mine && !in_foreground(t))
+			stop_self(sup, sig);
 		return;
 	}
 	/* Ctrl+Z stopped the command that has the terminal: the job is

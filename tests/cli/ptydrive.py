@@ -8,8 +8,8 @@ session whose controlling terminal is the slave side of a fresh pty, so the
 shell does job control exactly as in a terminal emulator.  Then runs the
 steps, in order:
 
-  send TEXT     write TEXT to the master ("\\r", "\\x03" and other Python
-                escapes are understood), as if typed
+  send TEXT     write TEXT to the master, as if typed; \\r, \\n, \\t, \\\\
+                and \\xHH (\\x03 is Ctrl+C) are understood
   expect RE     wait (up to --timeout s, default 15) until the output since
                 the last match contains RE (a Python regex); fail if not
   sleep SECS    wait
@@ -31,6 +31,20 @@ import subprocess
 import sys
 import termios
 import time
+
+
+ESCAPES = {"r": "\r", "n": "\n", "t": "\t", "\\": "\\"}
+
+
+def unescape(text):
+    """TEXT as bytes, with \\r, \\n, \\t, \\\\ and \\xHH understood; any
+    other backslash stays as it is (a shell's \\$ is typed as such)."""
+    def one(m):
+        if m.group(1):
+            return chr(int(m.group(1), 16))
+        return ESCAPES.get(m.group(2), m.group(0))
+    return re.sub(r"\\(?:x([0-9a-fA-F]{2})|(.))", one, text).encode(
+        "latin-1")
 
 
 def main():
@@ -92,8 +106,7 @@ def main():
     failed = ""
     for op, arg in steps:
         if op == "send":
-            os.write(master, arg.encode().decode("unicode_escape").encode(
-                "latin-1"))
+            os.write(master, unescape(arg))
             pump(0.05)
         elif op == "expect":
             rx = re.compile(arg.encode())

@@ -66,6 +66,26 @@ both_in() {
 	assert_none_left
 }
 
+@test "terminal: in a pipeline, only a command that reads the terminal gets it" {
+	cat > "$TMP/devtty.sh" <<-'EOF'
+		read -r piped
+		printf 'key? '
+		read -r x < /dev/tty
+		echo "got:$piped:$x"
+	EOF
+	# Its standard input is a pipe: it gets the terminal when it reads
+	# it, without a word about waiting.  Then cat, before cancelrun in
+	# the pipeline, keeps reading the terminal: nothing took it away.
+	pty send 'echo data | $CR -t 60s -- sh $T/devtty.sh\r' \
+	    expect 'key\? ' send 'hello\r' expect 'got:data:hello' \
+	    send "$STATUS" expect 'STATUS=0' \
+	    send 'cat | $CR -t 60s -- sh -c "read -r x; echo got2:\$x"\r' \
+	    sleep 0.5 send 'line\r' expect 'got2:line' send '\x04' \
+	    expect 'PROMPT' send "$STATUS" expect 'STATUS=0'
+	! grep -q 'waiting for terminal' "$TMP/tty"
+	assert_none_left
+}
+
 @test "terminal: a REPL survives Ctrl+C, then exits normally" {
 	# The README's example, as written.
 	pty send '$CR -t 10m -- python3\r' expect '>>> ' \
@@ -245,5 +265,39 @@ both_in() {
 	    -g 1s -- sh -c '(trap "" TERM; exec sleep 30) & exit 0'
 	[ "$status" -eq 124 ]
 	[[ "$output" == *"'sh' timed out after 1s while waiting for 1 leftover process (it had exited with status 0); 1 needed KILL after the 1s grace period"* ]]
+	assert_none_left
+}
+
+# first_child PID: the first child of PID, from /proc (empty if none yet).
+first_child() {
+	local t x
+	for t in /proc/"$1"/task/*/children; do
+		{ read -r x _ < "$t"; } 2>/dev/null || true
+		[ -n "$x" ] && { echo "$x"; return 0; }
+	done
+	return 1
+}
+
+@test "as PID 1, TSTP and CONT are passed to the job; cancelrun runs on" {
+	local cr cmd
+	printf 'while :; do sleep 0.2; done\n' > "$TMP/loop.sh"
+	start_bg env --default-signal=INT CR_TEST_MARK="$MARK" \
+	    unshare --pid --fork --mount-proc "$CANCELRUN" -t 60s -- \
+	    sh "$TMP/loop.sh"
+	wait_for first_child "$BG_PID" >/dev/null
+	cr=$(first_child "$BG_PID")
+	wait_for first_child "$cr" >/dev/null
+	cmd=$(first_child "$cr")
+	CR_PID=$cr
+	kill -TSTP "$cr"
+	wait_for test "$(state "$cmd")" = T
+	# PID 1 is not stopped: nobody could continue it.
+	sleep 0.3
+	[ "$(state "$cr")" != T ]
+	kill -CONT "$cr"
+	wait_for test "$(state "$cmd")" != T
+	kill -TERM "$cr"
+	wait_bg
+	[ "$status" -eq 143 ]
 	assert_none_left
 }
