@@ -550,6 +550,18 @@ on_event(void *arg, const struct cr_event *ev)
 			fprintf(stderr, "%s: %s\n", progname, ev->text);
 		return;
 	}
+	if (ev->kind == CR_EVENT_STOPPING) {
+		/* "Press Ctrl+C again" is for someone at a terminal. */
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "%s: %s\n", progname, ev->text);
+		return;
+	}
+	if (ev->kind == CR_EVENT_TTY_WAIT && !r->o->verbose) {
+		fprintf(stderr, "%s: '%s' is stopped waiting for terminal %s\n",
+		    progname, ev->job->name,
+		    ev->signo == SIGTTIN ? "input" : "output");
+		return;
+	}
 	if (!r->o->verbose)
 		return;
 	if (timeout_mode) {
@@ -590,13 +602,33 @@ base_name(const char *path)
 	return slash != NULL && slash[1] != '\0' ? slash + 1 : path;
 }
 
-/* Says in one line why COMMAND was cancelled and how it ended. */
+/* The grace period of SEQ: the waits before its KILL step, or -1. */
+static double
+seq_grace(const struct cr_term_seq *seq)
+{
+	double sum = 0;
+	unsigned i;
+
+	for (i = 0; i < seq->n; i++) {
+		if (seq->step[i].signo == SIGKILL)
+			return sum;
+		sum += seq->step[i].wait;
+	}
+	return -1;
+}
+
+/* Says in one line why COMMAND was cancelled and what really ended it:
+ * the stop signal, KILL after the grace period, or KILL at once after a
+ * second signal, and how many processes KILL was needed for. */
 static void
-report_cancel(const struct options *o, const char *command,
+report_cancel(const struct options *o, const struct cr_node *node,
     const struct cr_job_result *job, const struct cr_cause *cause)
 {
-	char why[CR_NAME_MAX + 64], dur[32], how[96];
-	bool killed = false;
+	const char *command = node->name;
+	char why[CR_NAME_MAX + 64], dur[32], how[256], kill[64];
+	char own[CR_NAME_MAX + 32];
+	bool killed = false, sent_own = false;
+	double grace;
 	unsigned i;
 
 	if (cause->kind == CR_CAUSE_TIMEOUT) {
@@ -606,31 +638,83 @@ report_cancel(const struct options *o, const char *command,
 		snprintf(why, sizeof(why), "cancelled by signal %s",
 		    cr_signal_name(cause->signo));
 	} else {
-		cr_cause_format(cause, how, sizeof(how));
-		snprintf(why, sizeof(why), "cancelled (%s)", how);
+		cr_cause_format(cause, own, sizeof(own));
+		snprintf(why, sizeof(why), "cancelled (%s)", own);
 	}
 	if (job->state == CR_JOB_SKIPPED) {
 		fprintf(stderr, "%s: '%s' %s before it started\n", progname,
 		    command, why);
 		return;
 	}
-	for (i = 0; i < job->n_sent; i++)
+	for (i = 0; i < job->n_sent; i++) {
 		if (job->sent[i] == SIGKILL)
 			killed = true;
+		if (job->sent[i] == job->term_signal)
+			sent_own = true;
+	}
+	killed = killed && job->n_killed > 0;
+	kill[0] = '\0';
+	if (killed && job->kill_at_once) {
+		snprintf(kill, sizeof(kill), "at once after a second signal");
+	} else if (killed) {
+		grace = seq_grace(&node->stop);
+		cr_duration_format(grace > 0 ? grace : 0, dur, sizeof(dur));
+		snprintf(kill, sizeof(kill), "after the %s grace period", dur);
+	}
+	if (job->term_signal != 0)
+		snprintf(own, sizeof(own), "%s %s", sent_own ?
+		    "stopped by" : "it died of",
+		    cr_signal_name(job->term_signal));
+	else
+		snprintf(own, sizeof(own), "it exited with status %d",
+		    job->exit_code);
 	if (job->exit_code < 0 && job->term_signal == 0) {
 		/* Never reaped: it refused the stop sequence. */
-		snprintf(how, sizeof(how), "it could not be stopped");
-	} else if (job->term_signal == SIGKILL && killed && job->n_sent > 1) {
-		cr_duration_format(o->grace, dur, sizeof(dur));
-		snprintf(how, sizeof(how), "killed with KILL after the %s grace "
-		    "period", dur);
-	} else if (job->term_signal != 0) {
-		snprintf(how, sizeof(how), "stopped by %s",
-		    cr_signal_name(job->term_signal));
+		fprintf(stderr, "%s: '%s' %s; it could not be stopped\n",
+		    progname, command, why);
+		return;
+	}
+	if (job->leftovers > 0 && o->leftover == CR_LEFTOVER_WAIT) {
+		/* It had ended by itself; what was stopped is what it left. */
+		if (job->term_signal != 0)
+			snprintf(own, sizeof(own), "it had died of %s",
+			    cr_signal_name(job->term_signal));
+		else
+			snprintf(own, sizeof(own), "it had exited with status "
+			    "%d", job->exit_code);
+		if (killed)
+			snprintf(how, sizeof(how), "%u needed KILL %s",
+			    job->n_killed, kill);
+		else
+			snprintf(how, sizeof(how), "stopped them with %s",
+			    job->n_sent > 0 ? cr_signal_name(job->sent[0]) :
+			    "the stop signal");
+		fprintf(stderr, "%s: '%s' %s while waiting for %u leftover "
+		    "process%s (%s); %s\n", progname, command, why,
+		    job->leftovers, job->leftovers == 1 ? "" : "es", own, how);
+		return;
+	}
+	if (killed && job->term_signal == SIGKILL) {
+		snprintf(how, sizeof(how), "killed with KILL %s", kill);
+		if (job->n_killed > 1)
+			snprintf(how + strlen(how), sizeof(how) - strlen(how),
+			    " (%u processes)", job->n_killed);
+	} else if (killed) {
+		/* The command ended on the stop signal; its tree needed
+		 * more. */
+		if (job->term_signal == 0 && job->n_sent > 0)
+			snprintf(own + strlen(own), sizeof(own) - strlen(own),
+			    " after %s", cr_signal_name(job->sent[0]));
+		snprintf(how, sizeof(how), "%s; %u more process%s needed KILL "
+		    "%s", own, job->n_killed, job->n_killed == 1 ? "" : "es",
+		    kill);
+	} else if (job->term_signal != 0 || job->n_sent == 0) {
+		/* Stopped by our signal, or died of one nobody here sent
+		 * (Ctrl+C typed on the terminal reached it alone). */
+		snprintf(how, sizeof(how), "%s", own);
 	} else {
-		snprintf(how, sizeof(how), "it exited with status %d after %s",
-		    job->exit_code, job->n_sent > 0 ?
-		    cr_signal_name(job->sent[0]) : "the stop signal");
+		snprintf(how, sizeof(how), "%s after %s", own,
+		    cr_signal_name(job->sent[0]));
 	}
 	fprintf(stderr, "%s: '%s' %s; %s\n", progname, command, why, how);
 }
@@ -650,7 +734,7 @@ cancelrun_status(const struct options *o, const char *command,
 	if (job->state != CR_JOB_CANCELLED && job->state != CR_JOB_SKIPPED)
 		return cr_job_own_status(job);
 	if (!o->quiet)
-		report_cancel(o, command, job, &job->cause);
+		report_cancel(o, plan->jobs[0], job, &job->cause);
 	/* A command that survived the stop has no status of its own. */
 	if (o->preserve_status && job->state == CR_JOB_CANCELLED &&
 	    (job->exit_code >= 0 || job->term_signal != 0))
@@ -896,11 +980,19 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 	rep.o = o;
 	rep.command = plan->n_jobs > 0 ? plan->jobs[0]->name : "";
 	rep.single = single;
-	/* Without -v only problems are formatted: no printf code is run (or
-	 * paged in) on the common path. */
+	/* Without -v only problems, and the few lines meant for a person at
+	 * the terminal, are formatted: no printf code is run (or paged in) on
+	 * the common path. */
 	ro.on_event = on_event;
 	ro.event_arg = &rep;
-	ro.problems_only = !o->verbose;
+	if (!o->verbose) {
+		ro.events = CR_EVENT_BIT(CR_EVENT_START_FAILED) |
+		    CR_EVENT_BIT(CR_EVENT_SIGNAL_REFUSED) |
+		    CR_EVENT_BIT(CR_EVENT_SURVIVORS);
+		if (!o->quiet && !timeout_mode)
+			ro.events |= CR_EVENT_BIT(CR_EVENT_STOPPING) |
+			    CR_EVENT_BIT(CR_EVENT_TTY_WAIT);
+	}
 	ro.foreground = o->foreground;
 	if (timeout_mode) {
 		/* timeout(1) passes on the ignored signals it inherited (a
@@ -1010,6 +1102,7 @@ run_single(const struct options *o)
 		cr_plan_free(plan);
 		return EXIT_FAILURE_OWN;
 	}
+	job->terminal = true; /* in the foreground, it gets the terminal */
 	status = run_plan(o, plan, true);
 	cr_plan_free(plan);
 	return status;

@@ -332,6 +332,11 @@ struct cr_node {
 	char **env;                 /* NAME=value to add, NULL-terminated */
 	int *success_codes;         /* exit statuses that count as success */
 	size_t n_success_codes;     /* 0 means just 0 */
+	bool terminal;              /* gets the terminal while it runs, when
+	                               cancelrun is in its foreground */
+	bool stdin_null;            /* standard input is /dev/null, not
+	                               cancelrun's (job files: every job but
+	                               the terminal one) */
 	/* Where it was defined, for messages: */
 	const char *file;           /* NULL for the command line */
 	int line;
@@ -445,7 +450,7 @@ enum cr_spawn_stage {
 
 /* What the supervisor tells its caller as it goes.  Notes and SIGNAL_SENT
  * are the -v lines; the others are problems a caller should show even
- * when it shows nothing else (see cr_run_opts.problems_only). */
+ * when it shows nothing else (see cr_run_opts.events). */
 enum cr_event_kind {
 	CR_EVENT_NOTE = 0,      /* a decision, as text */
 	CR_EVENT_SIGNAL_SENT,   /* SIGNO reached N_PROCS processes of a job's
@@ -459,7 +464,14 @@ enum cr_event_kind {
 	                           ended with N_PROCS processes it could not
 	                           signal still running: they are not waited
 	                           for; the job's result lists them */
+	CR_EVENT_STOPPING,      /* the first INT, TERM or HUP (SIGNO) starts
+	                           a stop sequence (JOB: the only job left) */
+	CR_EVENT_TTY_WAIT,      /* JOB's command is stopped by SIGNO (TTIN or
+	                           TTOU) waiting for the terminal; once a job */
 };
+
+/* The bit of event kind K in cr_run_opts.events. */
+#define CR_EVENT_BIT(k) (1u << (k))
 
 struct cr_event {
 	enum cr_event_kind kind;
@@ -495,15 +507,14 @@ struct cr_run_opts {
 	                           "[name] " in front; false: jobs write to
 	                           cancelrun's own stdout and stderr */
 	cr_event_cb *on_event;  /* may be NULL */
+	unsigned events;        /* kinds passed to on_event, as CR_EVENT_BIT
+	                           bits; 0: every kind */
 	void *event_arg;
 	const sigset_t *child_ignore; /* signals every job starts with at
 	                           SIG_IGN (nohup's HUP, or what timeout(1)
 	                           passes on); NULL: every signal at SIG_DFL */
 	const sigset_t *child_mask; /* the jobs' blocked signal mask; NULL:
 	                           empty */
-	bool problems_only;     /* on_event gets only START_FAILED,
-	                           SIGNAL_REFUSED and SURVIVORS (no text is
-	                           formatted for the others) */
 };
 
 #define CR_SENT_MAX 32
@@ -539,6 +550,9 @@ struct cr_job_result {
 	 * exit_code is -1 and term_signal 0. */
 	struct cr_survivor *survivors;
 	size_t n_survivors;
+	bool kill_at_once;      /* its KILL step came at once, after a second
+	                           signal, not after the grace period */
+	unsigned n_killed;      /* processes its KILL step reached */
 };
 
 /* What a job or group ending by itself tells its parent, and what decided

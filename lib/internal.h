@@ -47,11 +47,16 @@ struct cri_spawn {
 	const char *cwd;        /* NULL: inherit */
 	char *const *env_add;   /* NAME=value to add or replace, or NULL */
 	bool own_group;         /* setpgid(0, 0) in the child */
+	int stdin_fd;           /* -1: inherit */
 	int stdout_fd;          /* -1: inherit */
 	int stderr_fd;          /* -1: inherit */
 	const sigset_t *ignore; /* left at SIG_IGN in the child; NULL: none,
 	                           every other signal is reset to SIG_DFL */
 	const sigset_t *mask;   /* the child's signal mask; NULL: empty */
+	int tty_fd;             /* -1, or the controlling terminal: with
+	                           own_group, the child makes its new group
+	                           the terminal's foreground group before it
+	                           execs, as a shell does for a job */
 };
 
 /* Starts SP's command.  Returns 0 with *PID set; or a negative errno value

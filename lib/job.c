@@ -153,7 +153,9 @@ job_start(struct job *job)
 	sp.stderr_fd = -1;
 	sp.ignore = sup->opts->child_ignore;
 	sp.mask = sup->opts->child_mask;
-	if (sup->opts->prefix_output)
+	cri_terminal_spawn(job, &sp);
+	/* The terminal job talks to the terminal itself. */
+	if (sup->opts->prefix_output && !node->terminal)
 		output_open(job, &sp);
 	rc = cri_spawn(&sp, &pid, &stage);
 	if (sp.stdout_fd >= 0)
@@ -181,6 +183,7 @@ job_start(struct job *job)
 	job->res->pid = pid;
 	job->pgid = sp.own_group ? pid : 0;
 	cri_by_pid_add(sup, job);
+	cri_terminal_started(job);
 	if (rc == 0)
 		cri_emit(sup, CR_EVENT_NOTE, job, 0,
 		    "job '%s': started '%s' as process %d%s", cri_job_name(job),
@@ -352,6 +355,7 @@ cri_job_exited(struct job *job, int status)
 		    cri_job_name(job), cri_signame(res->term_signal),
 		    WCOREDUMP(status) ? " (core dumped)" : "");
 	}
+	cri_terminal_exited(job, status);
 	set_outcome(job);
 	if (!sup->opts->contain) {
 		cri_job_done(job);

@@ -52,6 +52,7 @@ enum key {
 	K_CWD,
 	K_ENV,
 	K_SUCCESS_CODES,
+	K_TERMINAL,
 	N_KEYS
 };
 
@@ -82,6 +83,7 @@ static const struct keydef {
 	[K_ENV] = { "env", IN_JOB, "[job:NAME] sections" },
 	[K_SUCCESS_CODES] = { "success-codes", IN_JOB,
 	    "[job:NAME] sections" },
+	[K_TERMINAL] = { "terminal", IN_JOB, "[job:NAME] sections" },
 };
 
 /* One `env` line of a job, kept in the plan's arena until the job's
@@ -141,6 +143,9 @@ struct ctx {
 	int pending_line;
 	char *value;
 	size_t value_len, value_cap;
+
+	const struct cr_node *terminal; /* the job with terminal = yes */
+	int terminal_line;      /* and where it said so */
 
 	struct cr_plan *plan;
 	const char *path;       /* the plan's copy */
@@ -520,6 +525,21 @@ apply_key(struct ctx *ctx, struct section *s, enum key k, const char *value,
 		return add_env(ctx, s, value, line);
 	case K_SUCCESS_CODES:
 		return parse_success_codes(ctx, s, value, line);
+	case K_TERMINAL:
+		if (strcmp(value, "no") == 0)
+			return 0;
+		if (strcmp(value, "yes") != 0)
+			return fail(ctx, line, "invalid terminal '%s': expected "
+			    "yes or no", value);
+		if (ctx->terminal != NULL)
+			return fail(ctx, line, "job '%s' cannot have the "
+			    "terminal: job '%s' has it (line %d); at most one "
+			    "job may", node->name, ctx->terminal->name,
+			    ctx->terminal_line);
+		ctx->terminal = node;
+		ctx->terminal_line = line;
+		node->terminal = true;
+		return 0;
 	default:
 		return fail(ctx, line, "internal error: key %d", (int)k);
 	}
@@ -581,6 +601,9 @@ finish_section(struct ctx *ctx)
 	if (!(s->set & BIT(K_COMMAND)))
 		return fail(ctx, s->line, "job '%s' has no command",
 		    s->node->name);
+	/* Only the terminal job reads cancelrun's standard input: no other
+	 * can be stopped by SIGTTIN or take input meant for it. */
+	s->node->stdin_null = !s->node->terminal;
 	if (s->n_env == 0)
 		return 0;
 	env = cri_plan_alloc(ctx->plan, (s->n_env + 1) * sizeof(*env));

@@ -9,8 +9,9 @@
  * none torn down again: starting 10,000 jobs stays linear.  The exec error
  * comes back in that shared memory.  Between clone and exec the child makes
  * only async-signal-safe calls and writes nothing of ours but the error:
- * its own process group, default dispositions for every signal (exec would
- * keep ignored ones) but those the caller asks to leave ignored, an empty
+ * its own process group (the terminal's foreground group when it is given
+ * the terminal), default dispositions for every signal (exec would keep
+ * ignored ones) but those the caller asks to leave ignored, an empty
  * signal mask unless the caller gives one, and no descriptor of cancelrun's
  * besides 0, 1 and 2.
  *
@@ -139,12 +140,21 @@ child_exec(void *arg)
 	if (sp->own_group)
 		(void)setpgid(0, 0);
 	a->stage = CR_SPAWN_SETUP;
+	/* The terminal, before exec: the command may read it at once, and
+	 * would be stopped by SIGTTIN if its group were not the foreground
+	 * group yet.  SIGTTOU is blocked here, so the call is allowed. */
+	if (sp->own_group && sp->tty_fd >= 0)
+		(void)tcsetpgrp(sp->tty_fd, getpid());
+	if (sp->stdin_fd >= 0 && dup2(sp->stdin_fd, 0) < 0)
+		goto fail;
 	if (sp->stdout_fd >= 0 && dup2(sp->stdout_fd, 1) < 0)
 		goto fail;
 	if (sp->stderr_fd >= 0 && dup2(sp->stderr_fd, 2) < 0)
 		goto fail;
 	/* dup2 onto itself keeps close-on-exec: possible when cancelrun was
 	 * started with its stdout closed and the pipe took descriptor 1. */
+	if (sp->stdin_fd == 0)
+		(void)fcntl(0, F_SETFD, 0);
 	if (sp->stdout_fd == 1)
 		(void)fcntl(1, F_SETFD, 0);
 	if (sp->stderr_fd == 2)

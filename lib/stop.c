@@ -171,6 +171,8 @@ stop_step(struct job *job)
 	if (job->kill_now) {
 		st = &kill_step;
 		job->step = job->stop->n;
+		/* Under forward_signal this is the grace timer's KILL. */
+		job->res->kill_at_once = !sup->opts->forward_signal;
 	} else {
 		st = &job->stop->step[job->step++];
 	}
@@ -220,6 +222,7 @@ cri_stop_start(struct job *job)
 		return;
 	job->stopping = true;
 	job->step = 0;
+	cri_terminal_stopping(job);
 	stop_step(job);
 }
 
@@ -239,6 +242,8 @@ cri_report_step(struct job *job)
 	n = cri_step_reached(job);
 	if (n == 0 && job->n_refused > 0)
 		return;
+	if (job->cur_signal == SIGKILL)
+		job->res->n_killed = (unsigned)n;
 	cri_record_sent(job, job->cur_signal);
 	for (i = 0; i < job->n_refused; i++)
 		if (!job->refused[i].in_group)

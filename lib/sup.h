@@ -2,7 +2,8 @@
  * sup.h - the supervisor's private state, shared by the files that run a
  * plan: supervisor.c (set-up, the run as a whole), group.c (outcomes and
  * modes), job.c (a job's life cycle), stop.c (the stop ladder), sweep.c
- * (containment), sigwatch.c (signals cancelrun receives).
+ * (containment), sigwatch.c (signals cancelrun receives), terminal.c (the
+ * terminal and job control).
  *
  * Everything here belongs to the loop thread: every function is "Loop
  * thread only", and no state is touched from elsewhere.
@@ -12,6 +13,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <termios.h>
 
 #include <ev.h>
 
@@ -35,6 +37,8 @@ struct refusal {
 	bool live;                   /* seen running by the last sweep */
 	bool in_group;               /* reached only through the group signal */
 };
+/* Signals terminal.c watches: TSTP, TTIN, TTOU, CONT. */
+#define CRI_TERM_NSIG 4
 
 /* The run-time side of a group or the root. */
 struct group {
@@ -79,6 +83,8 @@ struct job {
 	struct job *next_pending;
 	struct job *active_prev, *active_next; /* started, not done */
 	struct output *output;       /* when output is prefixed */
+	bool tty_told;               /* a TTIN/TTOU stop was reported */
+	bool tty_wait;               /* stopped by TTIN/TTOU, not continued */
 };
 
 /* A job's stdout and stderr, carried line by line. */
@@ -91,6 +97,22 @@ struct output {
 struct watch {
 	ev_io io;
 	struct watch *next;
+};
+
+/* The terminal and job control (terminal.c). */
+struct terminal {
+	bool started;
+	int fd;                      /* controlling terminal, -1: none */
+	int null_fd;                 /* /dev/null for stdin_null jobs */
+	pid_t pgrp;                  /* cancelrun's group, which had it */
+	struct termios modes;        /* as they were when first given */
+	bool have_modes;
+	struct job *owner;           /* the running terminal job, or NULL */
+	bool given;                  /* owner's group is the foreground */
+	bool wants;                  /* owner had it: fg gives it back */
+	bool stdin_tty;              /* our stdin is that terminal */
+	ev_signal sigw[CRI_TERM_NSIG];
+	bool announced;              /* CR_EVENT_STOPPING was sent */
 };
 
 struct sup {
@@ -128,6 +150,7 @@ struct sup {
 	ev_timer sweep;
 	ev_idle start_more;
 	ev_timer kill_after;
+	struct terminal term;        /* terminal.c's */
 };
 
 /*
@@ -266,5 +289,39 @@ void cri_sigwatch_start(struct sup *sup);
 
 /* Stops every signal watcher of SUP. */
 void cri_sigwatch_stop(struct sup *sup);
+
+/*
+ * terminal.c: the terminal and job control
+ */
+
+/* Watches TSTP, TTIN and TTOU and CONT, and opens the controlling terminal
+ * if there is one.  Call once the groups are built. */
+void cri_terminal_start(struct sup *sup);
+
+/* Stops those watchers, gives the terminal back to cancelrun's group, and
+ * restores the modes if the terminal job was cancelled or killed. */
+void cri_terminal_stop(struct sup *sup);
+
+/* Fills SP's stdin_fd and tty_fd for JOB (both -1 unless JOB reads
+ * /dev/null, or is given the terminal by its child before exec).  The
+ * descriptors stay owned by terminal.c. */
+void cri_terminal_spawn(struct job *job, struct cri_spawn *sp);
+
+/* JOB's command was started in its own group. */
+void cri_terminal_started(struct job *job);
+
+/* JOB's command was reaped with STATUS: the terminal comes back; a death
+ * by INT or QUIT typed on the terminal cancels the root by it.  Call with
+ * the phase already PH_EXITED, before the job's state is decided. */
+void cri_terminal_exited(struct job *job, int status);
+
+/* JOB's stop sequence begins: if JOB has the terminal, cancelrun takes it
+ * back, so that the next Ctrl+C reaches cancelrun; the first stop for an
+ * INT, TERM or HUP sends CR_EVENT_STOPPING. */
+void cri_terminal_stopping(struct job *job);
+
+/* A child PID stopped or continued (STATUS from waitpid with WUNTRACED and
+ * WCONTINUED). */
+void cri_terminal_child_state(struct sup *sup, pid_t pid, int status);
 
 #endif /* CR_SUP_H */

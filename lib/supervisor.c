@@ -82,10 +82,8 @@ cri_job_name(const struct job *job)
 static bool
 wants(const struct sup *sup, enum cr_event_kind kind)
 {
-	if (sup->opts->on_event == NULL)
-		return false;
-	return !sup->opts->problems_only || kind == CR_EVENT_START_FAILED ||
-	    kind == CR_EVENT_SIGNAL_REFUSED || kind == CR_EVENT_SURVIVORS;
+	return sup->opts->on_event != NULL && (sup->opts->events == 0 ||
+	    (sup->opts->events & CR_EVENT_BIT(kind)) != 0);
 }
 
 static void
@@ -368,6 +366,7 @@ sup_release(struct sup *sup)
 
 	cri_watches_clear(sup);
 	cri_sigwatch_stop(sup);
+	cri_terminal_stop(sup);
 	ev_child_stop(sup->loop, &sup->childw);
 	ev_timer_stop(sup->loop, &sup->sweep);
 	ev_idle_stop(sup->loop, &sup->start_more);
@@ -445,7 +444,8 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 
 	/* Signals first: from here on a cancellation cannot be lost. */
 	cri_sigwatch_start(&sup);
-	ev_child_init(&sup.childw, cri_child_cb, 0, 0);
+	/* Traced: job control sees the jobs stop and continue. */
+	ev_child_init(&sup.childw, cri_child_cb, 0, 1);
 	sup.childw.data = &sup;
 	ev_child_start(sup.loop, &sup.childw);
 	ev_init(&sup.sweep, cri_sweep_timer_cb);
@@ -463,6 +463,7 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 		rc = -ENOMEM;
 		goto out;
 	}
+	cri_terminal_start(&sup);
 	for (i = 0; i < sup.n_jobs; i++) {
 		job = &sup.jobs[i];
 		cr_token_register(cr_source_token(job->src), &job->reg,

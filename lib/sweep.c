@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -371,6 +372,10 @@ cri_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	struct sup *sup = w->data;
 	struct job *job, *owner;
 
+	if (WIFSTOPPED(w->rstatus) || WIFCONTINUED(w->rstatus)) {
+		cri_terminal_child_state(sup, w->rpid, w->rstatus);
+		return;
+	}
 	/* The command of a job, or else an orphan of some job, which with
 	 * one job left is that job's. */
 	job = cri_by_pid_find(sup, w->rpid);
