@@ -151,6 +151,7 @@ job_start(struct job *job)
 	job->res->pid = pid;
 	job->pgid = sp.own_group ? pid : 0;
 	cri_by_pid_add(sup, job);
+	cri_guard_job_started(job);
 	if (rc < 0) {
 		/* exec failed; the child exits 127 and is reaped. */
 		job->res->spawn_errno = -rc;
@@ -265,6 +266,7 @@ cri_job_done(struct job *job)
 	if (job->res->ended == 0)
 		job->res->ended = cri_wall_now();
 	cri_active_remove(job);
+	cri_guard_job_done(job);
 	if (job == sup->sweeper) {
 		cri_finish_run(sup);
 		return;

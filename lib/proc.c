@@ -11,8 +11,10 @@
  * only async-signal-safe calls and writes nothing of ours but the error:
  * its own process group, default dispositions for every signal (exec would
  * keep ignored ones) but those the caller asks to leave ignored, an empty
- * signal mask unless the caller gives one, and no descriptor of cancelrun's
- * besides 0, 1 and 2.
+ * signal mask unless the caller gives one, no descriptor of cancelrun's
+ * besides 0, 1 and 2, and KILL as its parent-death signal, so that the
+ * command dies with cancelrun even when nothing else is left to stop it
+ * (guard.c stops the rest of the tree).
  *
  * This file never waits for a child: libev's SIGCHLD handling reaps every
  * child, including orphans re-parented to cancelrun, so the PID of a child
@@ -31,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -120,6 +123,7 @@ struct child_args {
 	const struct cri_spawn *sp;
 	char **env;
 	sigset_t mask;          /* the child's signal mask */
+	pid_t parent;           /* cancelrun */
 	volatile int err;       /* written by the child, read after exec */
 };
 
@@ -148,6 +152,14 @@ child_exec(void *arg)
 		(void)fcntl(2, F_SETFD, 0);
 	if (sp->cwd != NULL && chdir(sp->cwd) < 0)
 		goto fail;
+	/* Die with cancelrun (the thread that forked: cancelrun forks on its
+	 * main thread).  Had it died already, we would be an orphan: fail. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		goto fail;
+	if (getppid() != a->parent) {
+		errno = ESRCH;
+		goto fail;
+	}
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			reset_disposition(sig, sp->ignore != NULL &&
@@ -178,6 +190,7 @@ cri_spawn(const struct cri_spawn *sp, pid_t *pidp)
 	*pidp = 0;
 	memset(&args, 0, sizeof(args));
 	args.sp = sp;
+	args.parent = getpid();
 	args.env = environ;
 	if (sp->env_add != NULL && sp->env_add[0] != NULL) {
 		built = build_env(sp->env_add);

@@ -2,7 +2,8 @@
  * sup.h - the supervisor's private state, shared by the files that run a
  * plan: supervisor.c (set-up, the run as a whole), group.c (outcomes and
  * modes), job.c (a job's life cycle), stop.c (the stop ladder), sweep.c
- * (containment), sigwatch.c (signals cancelrun receives).
+ * (containment), sigwatch.c (signals cancelrun receives), guard.c (the
+ * process that stops the tree if cancelrun dies).
  *
  * Everything here belongs to the loop thread: every function is "Loop
  * thread only", and no state is touched from elsewhere.
@@ -17,7 +18,8 @@
 
 #include "internal.h"
 
-/* Signal watchers cancelrun may hold at once (sigwatch.c). */
+/* Signal watchers cancelrun may hold at once (sigwatch.c: the cancelling
+ * signals; those passed on share one handler and one ev_async). */
 #define CRI_SIGWATCH_MAX 8
 
 enum phase {
@@ -98,7 +100,7 @@ struct sup {
 	unsigned n_done;
 	bool finishing;              /* every job is done: final sweep */
 	bool finished;
-	unsigned n_signals;          /* INT/TERM/HUP/QUIT received */
+	unsigned n_signals;          /* cancelling signals received */
 	bool kill_after_armed;       /* forward_signal: KILL timer armed */
 	pid_t self;
 	/* PID -> job for commands and process groups. */
@@ -108,6 +110,9 @@ struct sup {
 	int *owner;                  /* per table entry: job index, -1 */
 	size_t owner_cap;
 	struct watch *watches;
+	int guard_fd;                /* socket to the guard, -1: none */
+	pid_t *guarded;              /* PIDs whose pidfd the guard holds */
+	size_t n_guarded, cap_guarded;
 	ev_signal sigw[CRI_SIGWATCH_MAX]; /* sigwatch.c's, n_sigw used */
 	size_t n_sigw;
 	ev_child childw;
@@ -211,5 +216,30 @@ void cri_sigwatch_start(struct sup *sup);
 
 /* Stops every signal watcher of SUP. */
 void cri_sigwatch_stop(struct sup *sup);
+
+/*
+ * guard.c: the process that stops the tree if cancelrun dies
+ */
+
+/* Starts the guard for a run in contain mode, not as PID 1, and sets
+ * sup->guard_fd (-1 when there is none: then the commands' parent-death
+ * signal is all).  Call before cancelrun becomes a child subreaper and
+ * before libev reaps children (it waits for a child of its own). */
+void cri_guard_start(struct sup *sup);
+
+/* Gives the guard JOB's process group (its command's pidfd under
+ * foreground), just after it started. */
+void cri_guard_job_started(struct job *job);
+
+/* JOB is done: the guard forgets its group. */
+void cri_guard_job_done(struct job *job);
+
+/* Gives the guard a pidfd of P, a process the sweep found outside its
+ * job's process group (once per PID). */
+void cri_guard_process(struct sup *sup, const struct cri_proc *p);
+
+/* The run ended normally: the guard exits without killing anything.
+ * Closes the socket and frees what guard.c holds in SUP. */
+void cri_guard_stop(struct sup *sup);
 
 #endif /* CR_SUP_H */
