@@ -58,6 +58,10 @@ struct guard_msg {
 #define GUARD_PIDFD   'p'  /* a pidfd comes with it (SCM_RIGHTS) */
 #define GUARD_END     'e'  /* the run ended normally: exit, kill nothing */
 
+/* Entries per message: group news is queued and sent once per loop
+ * iteration (a socket holds a few hundred messages, not thousands). */
+#define GUARD_BATCH 256
+
 /* The kernel's struct sigaction for rt_sigaction(2) (see proc.c). */
 struct kernel_sigaction {
 	void (*handler)(int);
@@ -206,7 +210,8 @@ guard_setup(int keep1, int keep2)
 	(void)syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0U);
 }
 
-/* Reads one message; returns 1, 0 at EOF, or -1 (EAGAIN, error). */
+/* Reads one message (up to GUARD_BATCH entries); returns 1, 0 at EOF, or
+ * -1 (EAGAIN, error). */
 static int __attribute__((no_sanitize_address))
 guard_recv(int sock, int flags, struct ints *groups, struct ints *fds,
     bool *ended)
@@ -215,11 +220,12 @@ guard_recv(int sock, int flags, struct ints *groups, struct ints *fds,
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
-	struct guard_msg m;
-	struct iovec iov = { &m, sizeof(m) };
+	struct guard_msg m[GUARD_BATCH];
+	struct iovec iov = { m, sizeof(m) };
 	struct msghdr mh;
 	struct cmsghdr *c;
 	ssize_t n;
+	size_t i;
 	int fd;
 
 	memset(&mh, 0, sizeof(mh));
@@ -232,28 +238,26 @@ guard_recv(int sock, int flags, struct ints *groups, struct ints *fds,
 		return 0;
 	if (n < 0)
 		return errno == EINTR ? 1 : -1;
-	if ((size_t)n < sizeof(m))
-		return 1;
-	switch (m.op) {
-	case GUARD_GROUP:
-		if (m.pgid > 1)
-			ints_add(groups, (int)m.pgid);
-		break;
-	case GUARD_UNGROUP:
-		ints_remove(groups, (int)m.pgid);
-		break;
-	case GUARD_PIDFD:
-		c = CMSG_FIRSTHDR(&mh);
-		if (c != NULL && c->cmsg_level == SOL_SOCKET &&
-		    c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int))) {
-			memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-			ints_add(fds, fd);
+	c = CMSG_FIRSTHDR(&mh);
+	if (c != NULL && c->cmsg_level == SOL_SOCKET &&
+	    c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int))) {
+		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+		ints_add(fds, fd);
+	}
+	for (i = 0; i < (size_t)n / sizeof(m[0]); i++) {
+		switch (m[i].op) {
+		case GUARD_GROUP:
+			if (m[i].pgid > 1)
+				ints_add(groups, (int)m[i].pgid);
+			break;
+		case GUARD_UNGROUP:
+			ints_remove(groups, (int)m[i].pgid);
+			break;
+		case GUARD_END:
+			*ended = true;
+			break;
 		}
-		break;
-	case GUARD_END:
-		*ended = true;
-		break;
 	}
 	return 1;
 }
@@ -372,23 +376,19 @@ cri_guard_start(struct sup *sup)
 	sup->guard_fd = sv[0];
 }
 
-static void
-guard_send(struct sup *sup, char op, pid_t pgid, int fd)
+/* Sends N entries of M, with FD (SCM_RIGHTS) when FD >= 0.  Never blocks
+ * the loop.  Returns 0 or -errno. */
+static int
+guard_sendmsg(struct sup *sup, const struct guard_msg *m, size_t n, int fd)
 {
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
-	struct guard_msg m;
-	struct iovec iov = { &m, sizeof(m) };
+	struct iovec iov = { (void *)m, n * sizeof(*m) };
 	struct msghdr mh;
 	struct cmsghdr *c;
 
-	if (sup->guard_fd < 0)
-		return;
-	memset(&m, 0, sizeof(m));
-	m.op = op;
-	m.pgid = pgid;
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
@@ -402,9 +402,68 @@ guard_send(struct sup *sup, char op, pid_t pgid, int fd)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
 	}
-	/* Never block the loop on the guard: it reads as fast as we write,
-	 * and a guard that is gone (killed) only costs its protection. */
-	(void)sendmsg(sup->guard_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return sendmsg(sup->guard_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ?
+	    -errno : 0;
+}
+
+/* Sends what is queued.  On EAGAIN (the guard has not read yet) it stays
+ * queued for the next loop iteration; a guard that is gone (killed) only
+ * costs its protection. */
+static void
+guard_flush(struct sup *sup)
+{
+	int rc;
+
+	if (sup->guard_n == 0)
+		return;
+	rc = guard_sendmsg(sup, sup->guard_q, sup->guard_n, -1);
+	if (rc == -EAGAIN || rc == -EINTR)
+		return;
+	sup->guard_n = 0;
+	ev_prepare_stop(sup->loop, &sup->guard_prepare);
+}
+
+static void
+guard_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	guard_flush(w->data);
+}
+
+static void
+guard_queue(struct sup *sup, char op, pid_t pgid)
+{
+	struct guard_msg *m;
+
+	if (sup->guard_fd < 0)
+		return;
+	if (sup->guard_q == NULL) {
+		sup->guard_q = calloc(GUARD_BATCH, sizeof(*sup->guard_q));
+		if (sup->guard_q == NULL)
+			return;
+		ev_prepare_init(&sup->guard_prepare, guard_prepare_cb);
+		sup->guard_prepare.data = sup;
+	}
+	if (sup->guard_n == GUARD_BATCH)
+		guard_flush(sup);
+	if (sup->guard_n == GUARD_BATCH)
+		return; /* the guard is far behind: this one is lost */
+	m = &sup->guard_q[sup->guard_n++];
+	memset(m, 0, sizeof(*m));
+	m->op = op;
+	m->pgid = pgid;
+	ev_prepare_start(sup->loop, &sup->guard_prepare);
+}
+
+/* Sends one pidfd at once (after what is queued, to keep the order). */
+static void
+guard_send_pidfd(struct sup *sup, int fd)
+{
+	struct guard_msg m;
+
+	guard_flush(sup);
+	memset(&m, 0, sizeof(m));
+	m.op = GUARD_PIDFD;
+	(void)guard_sendmsg(sup, &m, 1, fd);
 }
 
 void
@@ -416,13 +475,13 @@ cri_guard_job_started(struct job *job)
 	if (sup->guard_fd < 0 || job->pid <= 0)
 		return;
 	if (job->pgid > 0) {
-		guard_send(sup, GUARD_GROUP, job->pgid, -1);
+		guard_queue(sup, GUARD_GROUP, job->pgid);
 		return;
 	}
 	/* --foreground: no group of its own; the command, by its pidfd. */
 	fd = cri_pidfd_open(job->pid);
 	if (fd >= 0) {
-		guard_send(sup, GUARD_PIDFD, 0, fd);
+		guard_send_pidfd(sup, fd);
 		close(fd);
 	}
 }
@@ -431,7 +490,7 @@ void
 cri_guard_job_done(struct job *job)
 {
 	if (job->pgid > 0)
-		guard_send(job->sup, GUARD_UNGROUP, job->pgid, -1);
+		guard_queue(job->sup, GUARD_UNGROUP, job->pgid);
 }
 
 void
@@ -465,18 +524,37 @@ cri_guard_process(struct sup *sup, const struct cri_proc *p)
 		return;
 	}
 	sup->guarded[sup->n_guarded++] = p->pid;
-	guard_send(sup, GUARD_PIDFD, 0, fd);
+	guard_send_pidfd(sup, fd);
 	close(fd);
 }
 
 void
 cri_guard_stop(struct sup *sup)
 {
+	struct guard_msg m;
+	int i;
+
 	if (sup->guard_fd < 0)
 		return;
-	guard_send(sup, GUARD_END, 0, -1);
+	/* Everything queued first; the guard is reading, so a few tries
+	 * are enough.  The word that the run ended comes last. */
+	for (i = 0; i < 100 && sup->guard_n > 0; i++) {
+		guard_flush(sup);
+		if (sup->guard_n > 0)
+			(void)poll(&(struct pollfd){ sup->guard_fd, POLLOUT, 0 },
+			    1, 10);
+	}
+	ev_prepare_stop(sup->loop, &sup->guard_prepare);
+	memset(&m, 0, sizeof(m));
+	m.op = GUARD_END;
+	for (i = 0; i < 100 && guard_sendmsg(sup, &m, 1, -1) == -EAGAIN; i++)
+		(void)poll(&(struct pollfd){ sup->guard_fd, POLLOUT, 0 }, 1,
+		    10);
 	close(sup->guard_fd);
 	sup->guard_fd = -1;
+	free(sup->guard_q);
+	sup->guard_q = NULL;
+	sup->guard_n = 0;
 	free(sup->guarded);
 	sup->guarded = NULL;
 	sup->n_guarded = sup->cap_guarded = 0;

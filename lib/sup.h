@@ -30,6 +30,7 @@ enum phase {
 };
 
 struct sup;
+struct guard_msg;
 
 /* The run-time side of a group or the root. */
 struct group {
@@ -111,6 +112,9 @@ struct sup {
 	size_t owner_cap;
 	struct watch *watches;
 	int guard_fd;                /* socket to the guard, -1: none */
+	struct guard_msg *guard_q;   /* news for the guard, sent once per */
+	size_t guard_n;              /* loop iteration by guard_prepare */
+	ev_prepare guard_prepare;
 	pid_t *guarded;              /* PIDs whose pidfd the guard holds */
 	size_t n_guarded, cap_guarded;
 	ev_signal sigw[CRI_SIGWATCH_MAX]; /* sigwatch.c's, n_sigw used */
