@@ -10,7 +10,7 @@
  * with status 0 (so that a cancellation, which sends TERM, ends it).
  * Synchronous signals (SEGV, ILL, ...) sent with kill(2) are only recorded.
  * With --ticks it also writes "tick" to stdout every 20 ms, ignoring write
- * errors.  Exits 3 after 60 s in any case, so that it never outlives a
+ * errors.  Exits 3 after 600 s in any case, so that it never outlives a
  * broken test for long.
  *
  * The tests build it without the configured CFLAGS, like childinfo.
@@ -109,7 +109,7 @@ main(int argc, char **argv)
 	snprintf(line, sizeof(line), "ready %d\n", (int)getpid());
 	if (write(out_fd, line, strlen(line)) < 0)
 		return 2;
-	end = time(NULL) + 60;
+	end = time(NULL) + 600;
 	while (time(NULL) < end) {
 		if (ticks)
 			(void)write(1, "tick\n", 5);
