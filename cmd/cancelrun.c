@@ -36,6 +36,10 @@ static bool timeout_mode;
 static sigset_t inherited_mask;
 static sigset_t inherited_ignored;
 
+/* The signal the run ended by, which cancelrun dies of on its way out
+ * (exit_status); 0: none. */
+static int end_signal;
+
 struct options {
 	double timeout;          /* INFINITY: none */
 	double grace;            /* INFINITY: never KILL */
@@ -749,17 +753,18 @@ cancelrun_status(const struct options *o, const char *command,
 	return status;
 }
 
-/* timeout(1)'s rules, kept exactly. */
+/* timeout(1)'s rules, kept exactly.  Sets *SIGNO to the signal to die of
+ * (the command's, unless the deadline sent it), or 0. */
 static int
-timeout_status(const struct options *o, const struct cr_result *result)
+timeout_status(const struct options *o, const struct cr_result *result,
+    int *signo)
 {
 	const struct cr_job_result *job = &result->jobs[0];
 	bool timed_out = job->state == CR_JOB_CANCELLED &&
 	    job->cause.kind == CR_CAUSE_TIMEOUT;
-	struct rlimit core = { 0, 0 };
-	sigset_t set;
 	int sig;
 
+	*signo = 0;
 	if (job->spawn_errno != 0) {
 		fprintf(stderr, "%s: failed to run command '%s': %s\n",
 		    progname, o->argv[0], strerror(job->spawn_errno));
@@ -768,31 +773,76 @@ timeout_status(const struct options *o, const struct cr_result *result)
 	sig = job->term_signal;
 	if (sig == SIGKILL)
 		return 128 + SIGKILL; /* forcibly killed: 137, always */
-	if (sig != 0 && !timed_out) {
-		/* Die of the same signal, so that our parent sees what the
-		 * command did; no core file of our own. */
-		if (setrlimit(RLIMIT_CORE, &core) == 0) {
-			signal(sig, SIG_DFL);
-			sigemptyset(&set);
-			sigaddset(&set, sig);
-			sigprocmask(SIG_UNBLOCK, &set, NULL);
-			raise(sig);
-		}
-	}
+	if (sig != 0 && !timed_out)
+		*signo = sig; /* our parent sees what the command did */
 	if (timed_out && !o->preserve_status)
 		return EXIT_TIMEDOUT;
 	return cr_job_own_status(job);
 }
 
+/* The signal the run ended by, under the name cancelrun: the one cancelrun
+ * received, when it decided STATUS (128+N); or, for a single command, the
+ * one the command died of when no deadline stopped it (by itself, or under
+ * --preserve-status after a signal, as timeout(1) does).  0: none. */
+static int
+cancelrun_signal(const struct cr_result *result, bool single, int status)
+{
+	const struct cr_job_result *job = &result->jobs[0];
+
+	if (result->cause.kind == CR_CAUSE_SIGNAL &&
+	    status == 128 + result->cause.signo)
+		return result->cause.signo;
+	if (!single || job->term_signal == 0 ||
+	    status != 128 + job->term_signal)
+		return 0;
+	if (job->state != CR_JOB_CANCELLED ||
+	    result->cause.kind == CR_CAUSE_SIGNAL)
+		return job->term_signal;
+	return 0;
+}
+
+/*
+ * Dies of SIGNO, when there is one, so that the caller sees "killed by
+ * SIGNO": a shell stops its loop on a child killed by INT, and systemd
+ * counts a main process killed by TERM as a clean stop.  The shell's $? is
+ * 128+SIGNO either way.  No core file; as PID 1 (the kernel would ignore
+ * the signal), or if SIGNO's default is not to terminate, it returns
+ * STATUS, which is 128+SIGNO then, to exit with.
+ */
+static int
+exit_status(int status, int signo)
+{
+	struct rlimit core = { 0, 0 };
+	struct sigaction sa;
+	sigset_t set;
+
+	if (signo <= 0 || getpid() == 1)
+		return status;
+	fflush(NULL);
+	if (setrlimit(RLIMIT_CORE, &core) < 0)
+		return status;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(signo, &sa, NULL) < 0)
+		return status;
+	/* main held INT, TERM, HUP and QUIT blocked; let this one through. */
+	sigemptyset(&set);
+	sigaddset(&set, signo);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(signo);
+	return status;
+}
+
 /*
  * Ends cancelrun because signal SIGNO cancelled it before any job started
- * (while the job file was read): exits 128 + SIGNO, as a run cancelled by
- * that signal does.
+ * (while the job file was read): dies of SIGNO (status 128 + SIGNO), as a
+ * run cancelled by that signal does.
  */
 static void __attribute__((noreturn))
 exit_cancelled_by(int signo)
 {
-	exit(128 + signo);
+	exit(exit_status(128 + signo, signo));
 }
 
 /* The signals that cancel a run; hold_signals() keeps them blocked until
@@ -1013,6 +1063,13 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		ro.alarm_is_deadline = true;
 		ro.leftover = CR_LEFTOVER_LEAVE;
 	} else {
+		/* nohup: a HUP ignored by our caller stays ignored, for
+		 * the command and for us (it cancels nothing then). */
+		if (sigismember(&inherited_ignored, SIGHUP) == 1) {
+			sigemptyset(&child_ignore);
+			sigaddset(&child_ignore, SIGHUP);
+			ro.child_ignore = &child_ignore;
+		}
 		ro.contain = true;
 		ro.leftover = o->leftover;
 		ro.prefix_output = o->output == OUTPUT_PREFIX ||
@@ -1026,12 +1083,16 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 			fclose(report);
 		return EXIT_FAILURE_OWN;
 	}
-	if (timeout_mode)
-		status = timeout_status(o, result);
-	else if (single)
-		status = cancelrun_status(o, rep.command, plan, result);
-	else
-		status = cr_result_status(plan, result, o->first_failure);
+	if (timeout_mode) {
+		status = timeout_status(o, result, &end_signal);
+	} else {
+		if (single)
+			status = cancelrun_status(o, rep.command, plan, result);
+		else
+			status = cr_result_status(plan, result,
+			    o->first_failure);
+		end_signal = cancelrun_signal(result, single, status);
+	}
 	for (i = 0; i < result->n_jobs; i++)
 		report_survivors(single ? NULL : plan->jobs[i]->name,
 		    result->jobs[i].survivors, result->jobs[i].n_survivors);
@@ -1167,6 +1228,7 @@ int
 main(int argc, char **argv)
 {
 	struct options o;
+	int status;
 
 	if (argc > 0 && strcmp(base_name(argv[0]), "timeout") == 0) {
 		timeout_mode = true;
@@ -1180,5 +1242,6 @@ main(int argc, char **argv)
 		parse_timeout_args(argc, argv, &o);
 	else
 		parse_args(argc, argv, &o);
-	return run(&o);
+	status = run(&o);
+	return exit_status(status, end_signal);
 }

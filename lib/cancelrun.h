@@ -418,11 +418,20 @@ void cr_argv_free(char **argv);
  * cr_run() supervises a plan on libev's default loop until every job has
  * finished and nothing of any job's process tree is left, but for
  * processes that refused the whole stop sequence (EPERM): those are told
- * (CR_EVENT_SIGNAL_REFUSED), listed as the job's survivors, and left.  For the
- * duration of the call it links the root to SIGINT, SIGTERM and SIGHUP
- * (and passes QUIT, USR1, USR2, WINCH and ALRM on to the jobs), unblocks
- * those signals and SIGCHLD, and with contain makes the process a child
- * subreaper.  It sets SIGPIPE to SIG_IGN, raises the soft RLIMIT_NOFILE to
+ * (CR_EVENT_SIGNAL_REFUSED), listed as the job's survivors, and left.  For
+ * the duration of the call it links the root to SIGINT, SIGTERM, SIGHUP and
+ * SIGQUIT, and passes every other signal kill(2) can deliver on to the
+ * running jobs' process groups (USR1, USR2, WINCH, ALRM, PIPE, URG, PWR,
+ * IO, VTALRM, PROF, XCPU, XFSZ, STKFLT, SYS, TRAP, ABRT, ILL, FPE, BUS,
+ * SEGV and every real-time signal, glibc's 32 and 33 included) when a
+ * process other than this one sent it; SIGTSTP, SIGTTIN, SIGTTOU and
+ * SIGCONT are job control (the terminal, see cancelrun(1) TERMINALS), and
+ * the signals in child_ignore stay ignored.  It unblocks every signal it
+ * handles.  With contain it makes the process a child subreaper and,
+ * unless it is PID 1, starts a guard process that kills the jobs' process
+ * groups (and the processes seen outside them) if this process dies
+ * before the run ends; each command gets SIGKILL as its parent-death
+ * signal.  It sets SIGPIPE to SIG_IGN, raises the soft RLIMIT_NOFILE to
  * the hard limit, and reaps every child of the process, its own or not.
  */
 enum cr_leftover {
@@ -512,7 +521,9 @@ struct cr_run_opts {
 	void *event_arg;
 	const sigset_t *child_ignore; /* signals every job starts with at
 	                           SIG_IGN (nohup's HUP, or what timeout(1)
-	                           passes on); NULL: every signal at SIG_DFL */
+	                           passes on), and that cr_run ignores too
+	                           instead of acting on them; NULL: every
+	                           signal at SIG_DFL */
 	const sigset_t *child_mask; /* the jobs' blocked signal mask; NULL:
 	                           empty */
 };

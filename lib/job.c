@@ -184,6 +184,7 @@ job_start(struct job *job)
 	job->pgid = sp.own_group ? pid : 0;
 	cri_by_pid_add(sup, job);
 	cri_terminal_started(job);
+	cri_guard_job_started(job);
 	if (rc == 0)
 		cri_emit(sup, CR_EVENT_NOTE, job, 0,
 		    "job '%s': started '%s' as process %d%s", cri_job_name(job),
@@ -292,6 +293,7 @@ cri_job_done(struct job *job)
 	if (job->res->ended == 0)
 		job->res->ended = cri_wall_now();
 	cri_active_remove(job);
+	cri_guard_job_done(job);
 	if (job == sup->sweeper) {
 		cri_finish_run(sup);
 		return;

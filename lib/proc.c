@@ -12,8 +12,10 @@
  * its own process group (the terminal's foreground group when it is given
  * the terminal), default dispositions for every signal (exec would keep
  * ignored ones) but those the caller asks to leave ignored, an empty
- * signal mask unless the caller gives one, and no descriptor of cancelrun's
- * besides 0, 1 and 2.
+ * signal mask unless the caller gives one, no descriptor of cancelrun's
+ * besides 0, 1 and 2, and KILL as its parent-death signal, so that the
+ * command dies with cancelrun even when nothing else is left to stop it
+ * (guard.c stops the rest of the tree).
  *
  * This file never waits for a child: libev's SIGCHLD handling reaps every
  * child, including orphans re-parented to cancelrun, so the PID of a child
@@ -32,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -121,6 +124,7 @@ struct child_args {
 	const struct cri_spawn *sp;
 	char **env;
 	sigset_t mask;          /* the child's signal mask */
+	pid_t parent;           /* cancelrun */
 	volatile int err;       /* written by the child, read after exec */
 	volatile int stage;     /* enum cr_spawn_stage of that error */
 };
@@ -162,6 +166,14 @@ child_exec(void *arg)
 	a->stage = CR_SPAWN_CWD;
 	if (sp->cwd != NULL && chdir(sp->cwd) < 0)
 		goto fail;
+	/* Die with cancelrun (the thread that forked: cancelrun forks on its
+	 * main thread).  Had it died already, we would be an orphan: fail. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		goto fail;
+	if (getppid() != a->parent) {
+		errno = ESRCH;
+		goto fail;
+	}
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			reset_disposition(sig, sp->ignore != NULL &&
@@ -194,6 +206,7 @@ cri_spawn(const struct cri_spawn *sp, pid_t *pidp, enum cr_spawn_stage *stagep)
 	*stagep = CR_SPAWN_FORK;
 	memset(&args, 0, sizeof(args));
 	args.sp = sp;
+	args.parent = getpid();
 	args.env = environ;
 	if (sp->env_add != NULL && sp->env_add[0] != NULL) {
 		built = build_env(sp->env_add);

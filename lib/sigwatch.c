@@ -1,10 +1,36 @@
 /*
  * sigwatch.c - the signals cancelrun itself receives.
  *
- * INT, TERM and HUP cancel the root (QUIT too, under forward_signal); a
- * second one skips the grace period.  QUIT, USR1, USR2, WINCH and ALRM are
- * passed on to the running jobs' process groups as themselves, but under
- * alarm_is_deadline ALRM is the root's deadline.
+ * Every catchable signal has one action, decided by sig_action() (the same
+ * as PID 1: a handler is what makes the kernel deliver a signal to init):
+ *
+ *	cancel	INT, TERM, HUP and QUIT cancel the root (under
+ *		forward_signal they are sent on as themselves instead, then
+ *		KILL after the grace period); a second one skips the grace.
+ *	pass	everything else kill(2) can deliver is passed on, as itself,
+ *		to the process group of every running job: USR1, USR2,
+ *		WINCH, ALRM, PIPE, URG, PWR, IO, VTALRM, PROF, XCPU, XFSZ,
+ *		STKFLT, SYS, TRAP, ABRT, ILL, FPE, BUS, SEGV and the
+ *		real-time signals, glibc's reserved 32 and 33 included.
+ *	ignore	a signal the caller keeps ignored for the jobs (child_ignore,
+ *		nohup's HUP) is left ignored by cancelrun as well.
+ *	none	KILL and STOP cannot be caught; TSTP, TTIN, TTOU and CONT
+ *		belong to the terminal code, CHLD to the child watcher.
+ *
+ * So no signal sent to cancelrun ends it while its tree runs on.
+ *
+ * A passed signal is caught by a handler of our own with SA_SIGINFO, which
+ * only looks at who sent it, marks it pending and wakes the loop with
+ * ev_async_send() (async-signal-safe): it is passed on only when a process
+ * sent it (si_code SI_USER, SI_QUEUE or SI_TKILL) and that process is not
+ * cancelrun.  A SIGPIPE or SIGXFSZ that the kernel raises for cancelrun's own write is
+ * dropped (the write fails with EPIPE or EFBIG), and a real fault of
+ * cancelrun (SEGV, BUS, ILL, FPE, TRAP, SYS, or an abort) restores the
+ * default action and crashes cancelrun as it would have without us; the
+ * guard then takes the tree down.
+ *
+ * Under alarm_is_deadline (the timeout personality) an ALRM sent from
+ * outside is the root's deadline instead of being passed on.
  */
 #include <config.h>
 
@@ -13,14 +39,97 @@
 #include <signal.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <ev.h>
 
 #include "sup.h"
 
-/* The signals that cancel the root, and those passed on to the jobs. */
-static const int cancel_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-static const int forward_signals[] = { SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM };
+enum sig_action { ACT_NONE = 0, ACT_CANCEL, ACT_PASS, ACT_IGNORE };
+
+/* The handler's side, static so that a handler running late on another
+ * thread never touches freed memory: cancelrun's own PID (a signal it sent
+ * itself is not passed on), the signals waiting to be passed on, and the
+ * loop's async watcher that wakes it. */
+static volatile pid_t self_pid;
+static volatile sig_atomic_t pass_pending[NSIG];
+static struct ev_loop *volatile pass_loop;
+static ev_async pass_async;
+
+/* The kernel's struct sigaction for rt_sigaction(2) on Linux, as proc.c
+ * uses it: glibc's sigaction() refuses its own signals 32 and 33. */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+
+static enum sig_action
+sig_action(const struct sup *sup, int sig)
+{
+	switch (sig) {
+	case SIGKILL:
+	case SIGSTOP:
+	case SIGCHLD:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+	case SIGCONT:
+		return ACT_NONE;
+	}
+	if (sup->opts->child_ignore != NULL &&
+	    sigismember(sup->opts->child_ignore, sig) == 1)
+		return ACT_IGNORE;
+	switch (sig) {
+	case SIGINT:
+	case SIGTERM:
+	case SIGHUP:
+	case SIGQUIT:
+		return ACT_CANCEL;
+	}
+	return ACT_PASS;
+}
+
+/* A fault of cancelrun's own, when not sent by a process. */
+static bool
+is_fault(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+	    sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS ||
+	    sig == SIGABRT;
+}
+
+/* Catches a signal to be passed on.  Only decides who sent it and tells
+ * the loop; nothing else.  Async-signal-safe. */
+static void
+pass_handler(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction dfl;
+	int saved = errno;
+
+	(void)uc;
+	struct ev_loop *loop = pass_loop;
+
+	if ((si->si_code == SI_USER || si->si_code == SI_QUEUE ||
+	    si->si_code == SI_TKILL) && si->si_pid != self_pid) {
+		pass_pending[sig] = 1;
+		if (loop != NULL)
+			ev_async_send(loop, &pass_async);
+	} else if (is_fault(sig)) {
+		/* Our own crash: die of it, as without a handler.  A fault
+		 * would strike again on return; raise covers the rest. */
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		(void)sigaction(sig, &dfl, NULL);
+		(void)raise(sig);
+	}
+	/* Anything else the kernel raised for cancelrun itself (PIPE, XFSZ,
+	 * XCPU, IO) is dropped. */
+	errno = saved;
+}
 
 void
 cri_kill_after_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -73,6 +182,30 @@ alarm_deadline(struct sup *sup)
 	}
 }
 
+/* Passes on the signals the handler took, to every running job. */
+static void
+pass_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct sup *sup = w->data;
+	size_t j;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++) {
+		if (!pass_pending[sig])
+			continue;
+		pass_pending[sig] = 0;
+		if (sig == SIGALRM && sup->opts->alarm_is_deadline) {
+			alarm_deadline(sup);
+			continue;
+		}
+		cri_emit(sup, CR_EVENT_NOTE, NULL, sig,
+		    "received %s: passing it on", cri_signame(sig));
+		for (j = 0; j < sup->n_jobs; j++)
+			if (sup->jobs[j].phase == PH_RUNNING)
+				cri_signal_group(&sup->jobs[j], sig, false);
+	}
+}
+
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -81,25 +214,6 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	struct job *job;
 	size_t j;
 	int sig = w->signum, rc;
-	bool cancels = false;
-
-	if (sig == SIGALRM && sup->opts->alarm_is_deadline) {
-		alarm_deadline(sup);
-		return;
-	}
-	for (j = 0; j < CR_ARRAY_SIZE(cancel_signals); j++)
-		if (cancel_signals[j] == sig)
-			cancels = true;
-	if (sig == SIGQUIT && !sup->opts->forward_signal)
-		cancels = false;
-	if (!cancels) {
-		cri_emit(sup, CR_EVENT_NOTE, NULL, sig,
-		    "received %s: passing it on", cri_signame(sig));
-		for (j = 0; j < sup->n_jobs; j++)
-			if (sup->jobs[j].phase == PH_RUNNING)
-				cri_signal_group(&sup->jobs[j], sig, false);
-		return;
-	}
 	if (sup->n_signals++ == 0)
 		sup->result->signal_received = sig;
 	if (sup->opts->forward_signal) {
@@ -144,6 +258,33 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		cri_stop_escalate(&sup->jobs[j]);
 }
 
+/* Sets SIG's disposition in the kernel directly (for 32 and 33, which
+ * glibc keeps to itself), with the flags and restorer glibc gave TEMPLATE's
+ * handler.  Returns 0 or -1. */
+static int
+kernel_sigaction_set(int sig, int template, void (*handler)(int))
+{
+	struct kernel_sigaction ksa;
+
+	if (syscall(SYS_rt_sigaction, template, NULL, &ksa,
+	    sizeof(ksa.mask)) < 0)
+		return -1;
+	ksa.handler = handler;
+	ksa.mask = ~0UL;
+	return (int)syscall(SYS_rt_sigaction, sig, &ksa, NULL,
+	    sizeof(ksa.mask));
+}
+
+static bool
+kernel_sigaction_is_default(int sig)
+{
+	struct kernel_sigaction ksa;
+
+	if (syscall(SYS_rt_sigaction, sig, NULL, &ksa, sizeof(ksa.mask)) < 0)
+		return false;
+	return ksa.handler == SIG_DFL || ksa.handler == SIG_IGN;
+}
+
 static void
 watch_signal(struct sup *sup, int sig)
 {
@@ -154,31 +295,104 @@ watch_signal(struct sup *sup, int sig)
 	ev_signal_start(sup->loop, w);
 }
 
+/* Catches SIG with pass_handler.  TEMPLATE: a signal pass_handler already
+ * holds, or 0. */
+static void
+pass_signal(int sig, int template)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = pass_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL) == 0 || template == 0)
+		return;
+	/* glibc's reserved real-time signals: unless glibc has a handler of
+	 * its own there (it installs one only once it needs it), take the
+	 * kernel's flags and restorer from a signal we already hold. */
+	if (kernel_sigaction_is_default(sig))
+		(void)kernel_sigaction_set(sig, template,
+		    (void (*)(int))(void *)pass_handler);
+}
+
 void
 cri_sigwatch_start(struct sup *sup)
 {
+	struct sigaction ign;
 	sigset_t unblock;
-	size_t i;
+	int sig, template = 0;
 
-	for (i = 0; i < CR_ARRAY_SIZE(cancel_signals); i++)
-		watch_signal(sup, cancel_signals[i]);
-	for (i = 0; i < CR_ARRAY_SIZE(forward_signals); i++)
-		watch_signal(sup, forward_signals[i]);
-	/* A parent may have started us with signals blocked: unblock the
-	 * ones we watch, or we would never hear of them (SIGCHLD above all). */
+	self_pid = getpid();
+	ev_async_init(&pass_async, pass_cb);
+	pass_async.data = sup;
+	ev_async_start(sup->loop, &pass_async);
+	pass_loop = sup->loop;
 	sigemptyset(&unblock);
 	sigaddset(&unblock, SIGCHLD);
-	for (i = 0; i < sup->n_sigw; i++)
-		sigaddset(&unblock, sup->sigw[i].signum);
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	/* Numbers, not names: every signal below SIGRTMAX, glibc's reserved
+	 * real-time signals included. */
+	for (sig = 1; sig <= SIGRTMAX; sig++) {
+		switch (sig_action(sup, sig)) {
+		case ACT_NONE:
+			continue;
+		case ACT_IGNORE:
+			/* nohup: ignored for us as for the jobs; unblocking
+			 * an ignored signal drops one left pending. */
+			(void)sigaction(sig, &ign, NULL);
+			break;
+		case ACT_CANCEL:
+			watch_signal(sup, sig);
+			break;
+		case ACT_PASS:
+			pass_signal(sig, template);
+			if (template == 0)
+				template = sig;
+			break;
+		}
+		sigaddset(&unblock, sig);
+	}
+	/* A parent may have started us with signals blocked: unblock the
+	 * ones we watch, or we would never hear of them (SIGCHLD above all). */
 	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
 void
 cri_sigwatch_stop(struct sup *sup)
 {
+	struct kernel_sigaction ksa;
+	struct sigaction sa;
 	size_t i;
+	int sig;
 
 	for (i = 0; i < sup->n_sigw; i++)
 		ev_signal_stop(sup->loop, &sup->sigw[i]);
 	sup->n_sigw = 0;
+	if (pass_loop == NULL)
+		return;
+	/* Every passed signal back to its default action, but SIGPIPE, which
+	 * cr_run leaves ignored so that the caller's writes to a closed pipe
+	 * fail with EPIPE. */
+	memset(&sa, 0, sizeof(sa));
+	for (sig = 1; sig <= SIGRTMAX; sig++) {
+		if (sig_action(sup, sig) != ACT_PASS)
+			continue;
+		sa.sa_handler = sig == SIGPIPE ? SIG_IGN : SIG_DFL;
+		if (sigaction(sig, &sa, NULL) == 0)
+			continue;
+		if (syscall(SYS_rt_sigaction, sig, NULL, &ksa,
+		    sizeof(ksa.mask)) == 0 &&
+		    ksa.handler == (void (*)(int))(void *)pass_handler) {
+			memset(&ksa, 0, sizeof(ksa));
+			ksa.handler = SIG_DFL;
+			(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL,
+			    sizeof(ksa.mask));
+		}
+	}
+	ev_async_stop(sup->loop, &pass_async);
+	pass_loop = NULL;
+	for (sig = 1; sig < NSIG; sig++)
+		pass_pending[sig] = 0;
 }

@@ -3,7 +3,8 @@
  * plan: supervisor.c (set-up, the run as a whole), group.c (outcomes and
  * modes), job.c (a job's life cycle), stop.c (the stop ladder), sweep.c
  * (containment), sigwatch.c (signals cancelrun receives), terminal.c (the
- * terminal and job control).
+ * terminal and job control), guard.c (the process that stops the tree if
+ * cancelrun dies).
  *
  * Everything here belongs to the loop thread: every function is "Loop
  * thread only", and no state is touched from elsewhere.
@@ -19,7 +20,8 @@
 
 #include "internal.h"
 
-/* Signal watchers cancelrun may hold at once (sigwatch.c). */
+/* Signal watchers cancelrun may hold at once (sigwatch.c: the cancelling
+ * signals; those passed on share one handler and one ev_async). */
 #define CRI_SIGWATCH_MAX 8
 
 enum phase {
@@ -30,6 +32,7 @@ enum phase {
 };
 
 struct sup;
+struct guard_msg;
 
 /* A process that refused the current stop step (EPERM). */
 struct refusal {
@@ -132,7 +135,7 @@ struct sup {
 	unsigned n_done;
 	bool finishing;              /* every job is done: final sweep */
 	bool finished;
-	unsigned n_signals;          /* INT/TERM/HUP/QUIT received */
+	unsigned n_signals;          /* cancelling signals received */
 	bool kill_after_armed;       /* forward_signal: KILL timer armed */
 	pid_t self;
 	/* PID -> job for commands and process groups. */
@@ -144,6 +147,12 @@ struct sup {
 	struct watch *watches;
 	pid_t *survivors;            /* every job's survivors, sorted: the */
 	size_t n_survivors, cap_survivors; /* sweep and the end pass them by */
+	int guard_fd;                /* socket to the guard, -1: none */
+	struct guard_msg *guard_q;   /* news for the guard, sent once per */
+	size_t guard_n;              /* loop iteration by guard_prepare */
+	ev_prepare guard_prepare;
+	pid_t *guarded;              /* PIDs whose pidfd the guard holds */
+	size_t n_guarded, cap_guarded;
 	ev_signal sigw[CRI_SIGWATCH_MAX]; /* sigwatch.c's, n_sigw used */
 	size_t n_sigw;
 	ev_child childw;
@@ -323,5 +332,30 @@ void cri_terminal_stopping(struct job *job);
 /* A child PID stopped or continued (STATUS from waitpid with WUNTRACED and
  * WCONTINUED). */
 void cri_terminal_child_state(struct sup *sup, pid_t pid, int status);
+
+/*
+ * guard.c: the process that stops the tree if cancelrun dies
+ */
+
+/* Starts the guard for a run in contain mode, not as PID 1, and sets
+ * sup->guard_fd (-1 when there is none: then the commands' parent-death
+ * signal is all).  Call before cancelrun becomes a child subreaper and
+ * before libev reaps children (it waits for a child of its own). */
+void cri_guard_start(struct sup *sup);
+
+/* Gives the guard JOB's process group (its command's pidfd under
+ * foreground), just after it started. */
+void cri_guard_job_started(struct job *job);
+
+/* JOB is done: the guard forgets its group. */
+void cri_guard_job_done(struct job *job);
+
+/* Gives the guard a pidfd of P, a process the sweep found outside its
+ * job's process group (once per PID). */
+void cri_guard_process(struct sup *sup, const struct cri_proc *p);
+
+/* The run ended normally: the guard exits without killing anything.
+ * Closes the socket and frees what guard.c holds in SUP. */
+void cri_guard_stop(struct sup *sup);
 
 #endif /* CR_SUP_H */

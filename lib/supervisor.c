@@ -364,6 +364,7 @@ sup_release(struct sup *sup)
 {
 	size_t i;
 
+	cri_guard_stop(sup);
 	cri_watches_clear(sup);
 	cri_sigwatch_stop(sup);
 	cri_terminal_stop(sup);
@@ -412,6 +413,7 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 	sup.plan = plan;
 	sup.opts = opts;
 	sup.self = getpid();
+	sup.guard_fd = -1;
 	sup.pending_tail = &sup.pending_head;
 	sup.loop = ev_default_loop(EVFLAG_AUTO);
 	if (sup.loop == NULL)
@@ -436,6 +438,8 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 	sup.sweeper = &sup.jobs[plan->n_jobs];
 	init_job(&sup, sup.sweeper, NULL, &result->jobs[plan->n_jobs]);
 
+	/* The guard first: it must not be re-parented to us. */
+	cri_guard_start(&sup);
 	/* Orphans of the jobs come to us, not to init. */
 	if (opts->contain)
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);

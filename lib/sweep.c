@@ -229,6 +229,10 @@ sweep(struct sup *sup)
 			continue;
 		}
 		job->members++;
+		/* Should cancelrun die now, the guard stops what the group
+		 * signal would not reach. */
+		if (!(job->pgid > 0 && p->pgid == job->pgid))
+			cri_guard_process(sup, p);
 		if (!job->stopping)
 			continue;
 		grouped = job->pgid > 0 && p->pgid == job->pgid &&

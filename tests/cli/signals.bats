@@ -2,10 +2,10 @@
 #
 # signals.bats - signals sent to cancelrun in the single-command mode.
 #
-# INT, TERM and HUP cancel: the command gets the stop sequence (TERM by
-# default, not the signal cancelrun received), cancelrun exits 128+N, and
-# a second one skips the rest of the grace period.  QUIT, USR1, USR2,
-# WINCH and ALRM are forwarded and do not cancel.
+# INT, TERM, HUP and QUIT cancel: the command gets the stop sequence (TERM
+# by default, not the signal cancelrun received), cancelrun exits 128+N,
+# and a second one skips the rest of the grace period.  USR1, USR2, WINCH
+# and ALRM are forwarded and do not cancel (sigall.bats: every signal).
 #
 # cancelrun runs in the background (start_bg, output in $TMP/out and
 # $TMP/err); a test signals it only once the command has started, which
@@ -64,6 +64,10 @@ cancel_by() {
 
 @test "HUP to cancelrun: 129, the command is gone" {
 	cancel_by HUP 129
+}
+
+@test "QUIT to cancelrun: 131, the command is gone" {
+	cancel_by QUIT 131
 }
 
 @test "INT to cancelrun: the command gets TERM, not INT" {
@@ -153,9 +157,9 @@ second_signal() {
 	[ ! -s "$TMP/err" ]
 }
 
-@test "QUIT, USR2, WINCH and ALRM are forwarded as themselves" {
+@test "USR2, WINCH and ALRM are forwarded as themselves" {
 	local sig
-	for sig in QUIT USR2 WINCH ALRM; do
+	for sig in USR2 WINCH ALRM; do
 		rm -f "$TMP/got" "$TMP/out" "$TMP/err"
 		start_bg "$CANCELRUN" -t 30s env CR_TEST_MARK="$MARK" \
 		    "$CHILDINFO" --trap "$sig" "$TMP/got"
