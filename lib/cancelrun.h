@@ -459,6 +459,13 @@ struct cr_result {
 	const struct cr_node *verdict_job; /* the job behind it, or NULL */
 	int signal_received;         /* first INT/TERM/HUP/QUIT received */
 	bool escalated;              /* a second signal skipped grace periods */
+	int output_error[2];         /* prefixed output: errno of the first
+	                                write to stdout, stderr that failed
+	                                (EPIPE: the reader went away), or 0 */
+	unsigned long long output_dropped[2]; /* prefixed output: bytes of the
+	                                jobs' lines not written to stdout,
+	                                stderr (after an error, or given up
+	                                at the end: the reader took nothing) */
 	size_t n_jobs;
 	struct cr_job_result jobs[]; /* in plan order */
 };
