@@ -21,9 +21,15 @@
  * queued are bounded (cri_writer_put says when the bound is reached, and
  * the loop then stops reading the jobs' pipes); the thread blocks every
  * signal, so that signals stay with the loop thread; it touches no watcher
- * and wakes the loop only through ev_async_send.  It may be cancelled only
- * while inside write(2) (cancellation is disabled everywhere else), so it
- * never dies holding the mutex.
+ * and wakes the loop only through ev_async_send.
+ *
+ * A thread blocked in write(2) on a reader that takes nothing cannot be
+ * stopped: pthread_cancel would do it, but its forced unwinding upsets the
+ * sanitizers, and a signal would have to be unblocked in the thread.  So
+ * when the run ends with a write still blocked, cri_writer_free gives the
+ * chunk up and leaves the thread detached; it frees the writer itself if
+ * the write ever returns, or ends with the process (cancelrun exits right
+ * after the run).
  */
 #include <config.h>
 
@@ -75,6 +81,7 @@ struct cri_writer {
 	bool want_room;          /* the loop waits for queued <= QUEUE_LOW */
 	bool want_empty;         /* the loop waits for queued == 0 */
 	bool stopping;
+	bool abandoned;          /* freed while blocked: the thread frees */
 	/* The loop thread's own view. */
 	int seen_error[2];       /* errors already passed to cb */
 };
@@ -108,15 +115,9 @@ write_chunk(int fd, const struct chunk *c)
 	const char *p = c->data;
 	size_t left = c->len;
 	ssize_t n;
-	int old;
 
 	while (left > 0) {
-		/* The only place where the thread may be cancelled: it
-		 * holds no lock here and owns nothing but the chunk, which
-		 * the writer frees through w->inflight. */
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
 		n = write(fd, p, left);
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 		if (n > 0) {
 			p += n;
 			left -= (size_t)n;
@@ -129,15 +130,30 @@ write_chunk(int fd, const struct chunk *c)
 	return 0;
 }
 
+/* Frees W and everything it holds; nothing else may refer to it. */
+static void
+destroy(struct cri_writer *w)
+{
+	struct chunk *c;
+
+	chunk_free(w->inflight);
+	while ((c = w->spare) != NULL) {
+		w->spare = c->next;
+		chunk_free(c);
+	}
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
 static void *
 writer_main(void *arg)
 {
 	struct cri_writer *w = arg;
 	struct chunk *c;
 	bool notify;
-	int err, old;
+	int err;
 
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (w->head == NULL && !w->stopping)
@@ -156,6 +172,12 @@ writer_main(void *arg)
 		else
 			err = 0; /* already lost: dropped below */
 		pthread_mutex_lock(&w->mu);
+		if (w->abandoned) {
+			/* cri_writer_free has returned: W is ours alone. */
+			pthread_mutex_unlock(&w->mu);
+			destroy(w);
+			return NULL;
+		}
 		w->inflight = NULL;
 		notify = false;
 		if (err != 0 && w->error[c->stream] == 0) {
@@ -348,6 +370,8 @@ cri_writer_free(struct cri_writer *w, int error[2],
     unsigned long long dropped[2])
 {
 	struct chunk *c;
+	pthread_t thread;
+	bool blocked;
 	int s;
 
 	if (w == NULL)
@@ -362,23 +386,14 @@ cri_writer_free(struct cri_writer *w, int error[2],
 		chunk_free(c);
 	}
 	w->tail = &w->head;
-	if (w->inflight != NULL) {
-		/* Blocked in write(2) on a reader that takes nothing: the
-		 * chunk is given up with the thread. */
+	blocked = w->inflight != NULL;
+	if (blocked) {
+		/* Blocked in write(2) on a reader that takes nothing, or
+		 * about to return from it: either way the chunk is given up
+		 * with the thread, which frees W when the write returns. */
 		w->dropped[w->inflight->stream] += w->inflight->len;
 		w->inflight_dropped = true;
-		pthread_cancel(w->thread);
-	}
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
-	ev_ref(w->loop);
-	ev_async_stop(w->loop, &w->wake);
-	/* The thread is gone: nothing is shared any more. */
-	chunk_free(w->inflight);
-	while ((c = w->spare) != NULL) {
-		w->spare = c->next;
-		chunk_free(c);
+		w->abandoned = true;
 	}
 	for (s = 0; s < 2; s++) {
 		if (error != NULL)
@@ -386,7 +401,16 @@ cri_writer_free(struct cri_writer *w, int error[2],
 		if (dropped != NULL)
 			dropped[s] = w->dropped[s];
 	}
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->mu);
-	free(w);
+	ev_ref(w->loop);
+	ev_async_stop(w->loop, &w->wake);
+	thread = w->thread;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->mu);
+	if (blocked) {
+		/* W may be gone already: not touched any more. */
+		pthread_detach(thread);
+		return;
+	}
+	pthread_join(thread, NULL);
+	destroy(w);
 }
