@@ -21,6 +21,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "cancelrun.h"
@@ -79,6 +81,26 @@ usage_error(const char *fmt, ...)
 		    progname);
 	fputc('\n', stderr);
 	exit(EXIT_FAILURE_OWN);
+}
+
+/* Flushes and checks standard output before exit: what cancelrun itself
+ * printed (--plan, --check, --help) must not be lost without a word and a
+ * non-zero status.  Returns STATUS, or 125 if it was 0 and output was
+ * lost. */
+static int
+close_stdout(int status)
+{
+	int err;
+
+	/* No fclose: with nothing written, a closed descriptor 1 (EBADF) is
+	 * no loss. */
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	err = errno != 0 ? errno : EIO;
+	fprintf(stderr, "%s: cannot write to standard output: %s\n",
+	    progname, strerror(err));
+	return status != 0 ? status : EXIT_FAILURE_OWN;
 }
 
 static void
@@ -352,10 +374,10 @@ parse_timeout_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_HELP:
 			timeout_usage();
-			exit(0);
+			exit(close_stdout(0));
 		case OPT_VERSION:
 			printf("timeout (cancelrun) %s\n", cr_version());
-			exit(0);
+			exit(close_stdout(0));
 		case ':':
 			usage_error("option requires an argument -- '%s'",
 			    argv[optind - 1]);
@@ -486,10 +508,10 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'h':
 			usage();
-			exit(0);
+			exit(close_stdout(0));
 		case 'V':
 			printf("cancelrun %s\n", cr_version());
-			exit(0);
+			exit(close_stdout(0));
 		case ':':
 			usage_error("option '%s' requires an argument", opt);
 		default:
@@ -1005,6 +1027,78 @@ print_plan(const struct cr_node *root)
 	}
 }
 
+static const char *const stream_names[] = {
+	"standard output", "standard error"
+};
+
+/* Says what of the jobs' prefixed output was lost, and folds it into
+ * STATUS: the run's own status when it is not 0; else 141 (128 + PIPE,
+ * what a shell shows for a writer whose reader went away) when the reader
+ * went away, 125 for any other write error. */
+static int
+output_status(const struct cr_result *result, int status)
+{
+	int s, err, lost = 0;
+
+	for (s = 0; s < 2; s++) {
+		err = result->output_error[s];
+		if (err == EPIPE) {
+			/* Silent, as any writer of a pipeline whose reader
+			 * went away: the jobs had EPIPE/SIGPIPE themselves. */
+			if (lost == 0)
+				lost = 128 + SIGPIPE;
+		} else if (err != 0) {
+			fprintf(stderr, "%s: cannot write to %s: %s\n",
+			    progname, stream_names[s], strerror(err));
+			lost = EXIT_FAILURE_OWN;
+		} else if (result->output_dropped[s] > 0) {
+			fprintf(stderr, "%s: %s: %llu bytes of the jobs' "
+			    "output not written: its reader took nothing\n",
+			    progname, stream_names[s],
+			    result->output_dropped[s]);
+			lost = EXIT_FAILURE_OWN;
+		}
+	}
+	return status != 0 || lost == 0 ? status : lost;
+}
+
+/* Finds out before the run whether the report can be written at all: a
+ * full file system is refused now rather than after the run. */
+static int
+report_check(FILE *report)
+{
+	struct statvfs vfs;
+	struct stat st;
+	int fd = fileno(report);
+
+	if (fstat(fd, &st) < 0)
+		return errno;
+	if (!S_ISREG(st.st_mode) || fstatvfs(fd, &vfs) < 0)
+		return 0;
+	if (vfs.f_bavail == 0 && (geteuid() != 0 || vfs.f_bfree == 0))
+		return ENOSPC;
+	return 0;
+}
+
+/* Writes the JSON report; false (with a message) if it was lost. */
+static bool
+report_write(const struct options *o, const struct cr_plan *plan,
+    const struct cr_result *result, int status, FILE *report)
+{
+	int err = 0;
+
+	if (cr_report_json(plan, result, status, report) < 0 ||
+	    fflush(report) != 0)
+		err = errno != 0 ? errno : EIO;
+	if (fclose(report) != 0 && err == 0)
+		err = errno;
+	if (err == 0)
+		return true;
+	fprintf(stderr, "%s: cannot write report '%s': %s\n", progname,
+	    o->report_file, strerror(err));
+	return false;
+}
+
 static int
 run_plan(const struct options *o, struct cr_plan *plan, bool single)
 {
@@ -1023,6 +1117,12 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		if (report == NULL) {
 			fprintf(stderr, "%s: cannot write report '%s': %s\n",
 			    progname, o->report_file, strerror(errno));
+			return EXIT_FAILURE_OWN;
+		}
+		if ((rc = report_check(report)) != 0) {
+			fprintf(stderr, "%s: cannot write report '%s': %s\n",
+			    progname, o->report_file, strerror(rc));
+			fclose(report);
 			return EXIT_FAILURE_OWN;
 		}
 	}
@@ -1091,6 +1191,7 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		else
 			status = cr_result_status(plan, result,
 			    o->first_failure);
+		status = output_status(result, status);
 		end_signal = cancelrun_signal(result, single, status);
 	}
 	for (i = 0; i < result->n_jobs; i++)
@@ -1100,16 +1201,15 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 	    result->n_orphan_survivors);
 	if (!single && !o->quiet) {
 		fflush(stdout);
-		cr_report_table(plan, result, stderr);
+		if (cr_report_table(plan, result, stderr) < 0 && status == 0)
+			status = EXIT_FAILURE_OWN; /* where could it be said? */
 	}
 	if (!single && o->verbose)
 		fprintf(stderr, "%s: exit status %d\n", progname, status);
-	if (report != NULL) {
-		cr_report_json(plan, result, status, report);
-		if (fclose(report) != 0)
-			fprintf(stderr, "%s: cannot write report '%s': %s\n",
-			    progname, o->report_file, strerror(errno));
-	}
+	/* The report holds the status of the run without its own loss. */
+	if (report != NULL && !report_write(o, plan, result, status, report) &&
+	    status == 0)
+		status = EXIT_FAILURE_OWN;
 	free(result);
 	return status;
 }
@@ -1242,6 +1342,6 @@ main(int argc, char **argv)
 		parse_timeout_args(argc, argv, &o);
 	else
 		parse_args(argc, argv, &o);
-	status = run(&o);
+	status = close_stdout(run(&o));
 	return exit_status(status, end_signal);
 }

@@ -587,6 +587,13 @@ struct cr_result {
 	 * a job's result; inside the result's allocation. */
 	struct cr_survivor *orphan_survivors;
 	size_t n_orphan_survivors;
+	int output_error[2];         /* prefixed output: errno of the first
+	                                write to stdout, stderr that failed
+	                                (EPIPE: the reader went away), or 0 */
+	unsigned long long output_dropped[2]; /* prefixed output: bytes of the
+	                                jobs' lines not written to stdout,
+	                                stderr (after an error, or given up
+	                                at the end: the reader took nothing) */
 	size_t n_jobs;
 	struct cr_job_result jobs[]; /* in plan order */
 };

@@ -7,6 +7,7 @@
 #ifndef CR_INTERNAL_H
 #define CR_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cancelrun.h"
@@ -115,26 +116,92 @@ struct cri_out_buf {
 	size_t len, cap;
 };
 
+struct cri_writer;
+struct ev_loop;
+
 struct cri_out {
 	int fd;                  /* read end of the job's pipe, -1 closed */
-	int out_fd;              /* where lines go: 1 or 2 */
+	int stream;              /* where lines go: 0 stdout, 1 stderr */
+	struct cri_writer *writer; /* not owned */
 	char *prefix;            /* "[name] " */
 	size_t prefix_len;
 	struct cri_out_buf partial; /* a line still waiting for its end */
 	bool midline;            /* a long line's first piece went out */
+	bool discard;            /* the stream is lost: read and drop */
 };
 
-/* Makes the pipe a job writes into; *WRITE_FD (close-on-exec) is for the
- * child.  Returns 0 or a negative errno.  Loop thread only. */
-int cri_out_open(struct cri_out *o, const char *name, int out_fd,
-    int *write_fd);
+/* Makes the pipe a job writes into, carried to STREAM (0 stdout, 1 stderr)
+ * through W; *WRITE_FD (close-on-exec) is for the child.  Returns 0 or a
+ * negative errno (-EMFILE, -ENFILE: no descriptor now).  On failure O owns
+ * nothing.  Loop thread only. */
+int cri_out_open(struct cri_out *o, const char *name, int stream,
+    struct cri_writer *w, int *write_fd);
 
-/* Carries what can be read now.  Returns 1 at end of file, else 0.
- * Loop thread only. */
+/* Carries what can be read now, a bounded amount per call.  Returns 1 at
+ * end of file, else 0.  Loop thread only. */
 int cri_out_read(struct cri_out *o);
 
 /* Carries what is left, ends a last line without newline, and closes.
  * Safe on a closed or zeroed-then-opened object.  Loop thread only. */
 void cri_out_close(struct cri_out *o);
+
+/* Closes the read end at once, dropping what it holds: the job's next
+ * write fails with EPIPE (SIGPIPE), as with no reader.  Loop thread
+ * only. */
+void cri_out_abandon(struct cri_out *o);
+
+/*
+ * writer.c: a thread that writes queued chunks of whole lines to stdout
+ * and stderr, so that the loop never blocks on a reader.
+ */
+
+/* A chunk's usual size: what one cri_out_read call formats at most. */
+#define CRI_CHUNK_SIZE 65536
+
+enum cri_writer_event {
+	CRI_WRITER_LOST,         /* STREAM failed with ERR (EPIPE: no reader) */
+	CRI_WRITER_ROOM,         /* the queue has room again */
+	CRI_WRITER_EMPTY,        /* everything queued was written */
+};
+
+/* Called on the loop thread, from the writer's ev_async. */
+typedef void cri_writer_cb(void *arg, enum cri_writer_event ev, int stream,
+    int err);
+
+/* Starts the writer thread (every signal blocked in it) and its wake-up
+ * watcher on LOOP, which does not keep the loop running.  Returns 0 with
+ * *W owned by the caller (cri_writer_free), or a negative errno.  Loop
+ * thread only. */
+int cri_writer_new(struct ev_loop *loop, cri_writer_cb *cb, void *arg,
+    struct cri_writer **w);
+
+/* Gives B (if it has no memory) a recycled buffer, when one is spare.
+ * Loop thread only. */
+void cri_writer_buf(struct cri_writer *w, struct cri_out_buf *b);
+
+/* Queues B's bytes for STREAM, taking B's memory (B is left empty).
+ * Returns 1 when the queue has reached its bound (stop reading until
+ * CRI_WRITER_ROOM), 0, or -ENOMEM (the bytes are dropped).  Loop thread
+ * only. */
+int cri_writer_put(struct cri_writer *w, int stream, struct cri_out_buf *b);
+
+/* Whether the queue is at its bound (CRI_WRITER_ROOM will follow).  Loop
+ * thread only. */
+bool cri_writer_full(struct cri_writer *w);
+
+/* True if nothing is queued; else false, and CRI_WRITER_EMPTY follows
+ * when it is.  Loop thread only. */
+bool cri_writer_drained(struct cri_writer *w);
+
+/* Bytes done with so far (written or dropped): grows while the reader
+ * takes output.  Loop thread only. */
+unsigned long long cri_writer_progress(struct cri_writer *w);
+
+/* Stops the thread, giving up what is still queued (and the write under
+ * way, if it blocks), and frees W.  ERROR and DROPPED (each may be NULL)
+ * receive per stream the errno of the first failed write and the bytes
+ * not written.  Safe with W NULL.  Loop thread only. */
+void cri_writer_free(struct cri_writer *w, int error[2],
+    unsigned long long dropped[2]);
 
 #endif /* CR_INTERNAL_H */

@@ -55,46 +55,6 @@ cri_job_cancel_cb(void *arg, const struct cr_cause *cause)
 /*
  * Starting jobs.
  */
-static void
-output_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct cri_out *o = w->data;
-
-	if (cri_out_read(o) == 1) {
-		ev_io_stop(loop, w);
-		cri_out_close(o);
-	}
-}
-
-/* Gives the job pipes for its stdout and stderr, read by the loop; a
- * failure leaves that stream inherited as it is. */
-static void
-output_open(struct job *job, struct cri_spawn *sp)
-{
-	struct sup *sup = job->sup;
-	struct output *o;
-	int i, wfd;
-
-	o = calloc(1, sizeof(*o));
-	if (o == NULL)
-		return;
-	job->output = o;
-	for (i = 0; i < 2; i++) {
-		if (cri_out_open(&o->out[i], job->node->name, i + 1,
-		    &wfd) < 0) {
-			o->out[i].prefix = NULL;
-			continue;
-		}
-		if (i == 0)
-			sp->stdout_fd = wfd;
-		else
-			sp->stderr_fd = wfd;
-		ev_io_init(&o->io[i], output_cb, o->out[i].fd, EV_READ);
-		o->io[i].data = &o->out[i];
-		ev_io_start(sup->loop, &o->io[i]);
-	}
-}
-
 /* Says what could not be done to start JOB's command: ERR at STAGE. */
 static void
 start_failed(struct job *job, enum cr_spawn_stage stage, int err)
@@ -123,7 +83,8 @@ start_failed(struct job *job, enum cr_spawn_stage stage, int err)
 	}
 }
 
-static void
+/* Starts JOB, or returns false when it must wait for descriptors. */
+static bool
 job_start(struct job *job)
 {
 	struct sup *sup = job->sup;
@@ -131,8 +92,36 @@ job_start(struct job *job)
 	struct cri_spawn sp;
 	enum cr_spawn_stage stage;
 	pid_t pid;
-	int rc;
+	int rc = 0;
 
+	memset(&sp, 0, sizeof(sp));
+	sp.stdout_fd = -1;
+	sp.stderr_fd = -1;
+	/* The terminal job talks to the terminal itself. */
+	if (sup->opts->prefix_output && !node->terminal &&
+	    !cr_token_cancelled(cr_source_token(job->src))) {
+		/* Never unlabelled output: without descriptors for its pipes
+		 * the job waits until a running one ends and frees some, or
+		 * fails to start when none runs. */
+		rc = cri_output_open(job, &sp);
+		if ((rc == -EMFILE || rc == -ENFILE) && sup->n_active == 0 &&
+		    sup->n_done == 0) {
+			/* Not even the first job: the run cannot be done as
+			 * asked (cr_run fails, nothing started). */
+			sup->start_error = rc;
+			return false;
+		}
+		if ((rc == -EMFILE || rc == -ENFILE) && sup->n_active > 0) {
+			if (!sup->fd_wait)
+				cri_emit(sup, CR_EVENT_NOTE, job, 0, "job '%s': "
+				    "no descriptors for its output: waiting "
+				    "for a job to end", cri_job_name(job));
+			sup->fd_wait = true;
+			return false;
+		}
+		if (rc == 0)
+			sup->fd_wait = false;
+	}
 	job->res->started = cri_wall_now();
 	cri_active_add(job);
 	if (cr_token_cancelled(cr_source_token(job->src))) {
@@ -142,22 +131,21 @@ job_start(struct job *job)
 		job->res->ended = job->res->started;
 		job->phase = PH_DONE;
 		cri_job_done(job);
-		return;
+		return true;
 	}
-	memset(&sp, 0, sizeof(sp));
 	sp.argv = node->argv;
 	sp.cwd = node->cwd;
 	sp.env_add = node->env;
 	sp.own_group = !sup->opts->foreground;
-	sp.stdout_fd = -1;
-	sp.stderr_fd = -1;
 	sp.ignore = sup->opts->child_ignore;
 	sp.mask = sup->opts->child_mask;
 	cri_terminal_spawn(job, &sp);
-	/* The terminal job talks to the terminal itself. */
-	if (sup->opts->prefix_output && !node->terminal)
-		output_open(job, &sp);
-	rc = cri_spawn(&sp, &pid, &stage);
+	if (rc == 0) {
+		rc = cri_spawn(&sp, &pid, &stage);
+	} else {
+		pid = 0; /* no pipes for its output: it cannot start */
+		stage = CR_SPAWN_SETUP;
+	}
 	if (sp.stdout_fd >= 0)
 		close(sp.stdout_fd);
 	if (sp.stderr_fd >= 0)
@@ -177,7 +165,7 @@ job_start(struct job *job)
 		cri_group_child_outcome(job->group, CR_VERDICT_FAILED, node,
 		    sup);
 		cri_job_done(job);
-		return;
+		return true;
 	}
 	job->pid = pid;
 	job->res->pid = pid;
@@ -195,6 +183,7 @@ job_start(struct job *job)
 	 * signals and deadlines are dispatched by the loop, after this. */
 	if (isfinite(node->timeout))
 		cr_source_cancel_after(job->src, node->timeout);
+	return true;
 }
 
 /* Jobs started in one go before the loop gets a turn: a deadline or a
@@ -222,7 +211,14 @@ cri_start_pending(struct sup *sup)
 		sup->pending_head = job->next_pending;
 		if (sup->pending_head == NULL)
 			sup->pending_tail = &sup->pending_head;
-		job_start(job);
+		if (!job_start(job)) {
+			/* Back to the front; a job that ends calls us. */
+			job->next_pending = sup->pending_head;
+			if (sup->pending_head == NULL)
+				sup->pending_tail = &job->next_pending;
+			sup->pending_head = job;
+			break;
+		}
 	}
 	sup->starting = false;
 }
@@ -285,7 +281,6 @@ void
 cri_job_done(struct job *job)
 {
 	struct sup *sup = job->sup;
-	int i;
 
 	cri_report_step(job);
 	job->phase = PH_DONE;
@@ -298,14 +293,7 @@ cri_job_done(struct job *job)
 		cri_finish_run(sup);
 		return;
 	}
-	for (i = 0; job->output != NULL && i < 2; i++) {
-		if (job->output->out[i].prefix == NULL)
-			continue;
-		ev_io_stop(sup->loop, &job->output->io[i]);
-		cri_out_close(&job->output->out[i]);
-	}
-	free(job->output);
-	job->output = NULL;
+	cri_output_close(job);
 	sup->n_done++;
 	cri_group_child_done(job->group, sup);
 	cri_start_pending(sup);

@@ -3,9 +3,10 @@
  * time, each line prefixed with the job's name.
  *
  * A job writes into a pipe; the loop reads what is there, and every
- * complete line goes out as "[name] line\n" in the same write(2) as the
- * lines before and after it from that read.  Only the loop thread writes
- * to cancelrun's descriptors, so lines of different jobs never mix.  A
+ * complete line goes out as "[name] line\n" in one chunk with the lines
+ * before and after it from that read.  The chunk is queued for the writer
+ * thread (writer.c), which writes chunks whole and in order, so lines of
+ * different jobs never mix and the loop never blocks on the reader.  A
  * partial line waits for its end; one longer than CR_LINE_MAX goes out in
  * pieces, only the first with the prefix.
  */
@@ -13,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,30 +22,6 @@
 
 #define CR_LINE_MAX 65536
 #define READ_MAX 65536
-
-/* Writes all of BUF to FD, waiting when it is non-blocking and full. */
-static void
-write_all(int fd, const char *buf, size_t len)
-{
-	struct pollfd pfd;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
-		} else if (n < 0 && errno == EAGAIN) {
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			(void)poll(&pfd, 1, -1);
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else {
-			return; /* EPIPE and the like: the output is gone */
-		}
-	}
-}
 
 /* Makes room for LEN more bytes in *OUT. */
 static int
@@ -77,29 +53,31 @@ append(struct cri_out_buf *b, const char *s, size_t len)
 }
 
 int
-cri_out_open(struct cri_out *o, const char *name, int out_fd, int *write_fd)
+cri_out_open(struct cri_out *o, const char *name, int stream,
+    struct cri_writer *w, int *write_fd)
 {
 	int fds[2];
 	size_t len;
 
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
-	(void)fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	len = strlen(name);
 	o->prefix = malloc(len + 4);
-	if (o->prefix == NULL) {
-		close(fds[0]);
-		close(fds[1]);
+	if (o->prefix == NULL)
 		return -ENOMEM;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		free(o->prefix);
+		o->prefix = NULL;
+		return -errno;
 	}
+	(void)fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	o->prefix[0] = '[';
 	memcpy(o->prefix + 1, name, len);
 	memcpy(o->prefix + 1 + len, "] ", 3);
 	o->prefix_len = len + 3;
 	o->fd = fds[0];
-	o->out_fd = out_fd;
+	o->stream = stream;
+	o->writer = w;
 	*write_fd = fds[1];
 	return 0;
 }
@@ -154,23 +132,37 @@ finish_line(struct cri_out *o, struct cri_out_buf *out)
 	o->midline = false;
 }
 
+/* Hands what OUT holds to the writer. */
+static void
+flush(struct cri_out *o, struct cri_out_buf *out)
+{
+	if (out->len > 0)
+		(void)cri_writer_put(o->writer, o->stream, out);
+}
+
+/* Reads what the pipe holds: one read's worth, or with CLOSING all of it
+ * (the job is done, so what is left is bounded by the pipe's size). */
 static int
 out_read(struct cri_out *o, bool closing)
 {
-	/* Loop thread only, so one read buffer and one output buffer serve
-	 * every job; the output buffer keeps its size between calls. */
+	/* Loop thread only, so one read buffer serves every job. */
 	static char buf[READ_MAX];
-	static struct cri_out_buf out;
+	struct cri_out_buf out = { NULL, 0, 0 };
 	ssize_t n;
 	int rc = 0;
 
 	if (o->fd < 0)
 		return 1;
+	if (!o->discard)
+		cri_writer_buf(o->writer, &out);
 	for (;;) {
 		n = read(o->fd, buf, sizeof(buf));
 		if (n > 0) {
-			take(o, buf, (size_t)n, &out);
-			if ((size_t)n < sizeof(buf))
+			if (!o->discard)
+				take(o, buf, (size_t)n, &out);
+			if (out.len >= CRI_CHUNK_SIZE)
+				flush(o, &out);
+			if ((size_t)n < sizeof(buf) || !closing)
 				break; /* most likely drained */
 			continue;
 		}
@@ -180,11 +172,10 @@ out_read(struct cri_out *o, bool closing)
 			rc = 1;
 		break;
 	}
-	if (rc == 1 || closing)
+	if ((rc == 1 || closing) && !o->discard)
 		finish_line(o, &out);
-	if (out.len > 0)
-		write_all(o->out_fd, out.data, out.len);
-	out.len = 0;
+	flush(o, &out);
+	free(out.data);
 	return rc;
 }
 
@@ -206,4 +197,14 @@ cri_out_close(struct cri_out *o)
 	free(o->prefix);
 	o->partial.data = NULL;
 	o->prefix = NULL;
+}
+
+void
+cri_out_abandon(struct cri_out *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	o->partial.len = 0;
+	o->midline = false;
 }

@@ -4,7 +4,7 @@
  * modes), job.c (a job's life cycle), stop.c (the stop ladder), sweep.c
  * (containment), sigwatch.c (signals cancelrun receives), terminal.c (the
  * terminal and job control), guard.c (the process that stops the tree if
- * cancelrun dies).
+ * cancelrun dies), jobout.c (prefixed output).
  *
  * Everything here belongs to the loop thread: every function is "Loop
  * thread only", and no state is touched from elsewhere.
@@ -92,6 +92,7 @@ struct job {
 
 /* A job's stdout and stderr, carried line by line. */
 struct output {
+	struct sup *sup;
 	struct cri_out out[2];
 	ev_io io[2];
 };
@@ -160,6 +161,20 @@ struct sup {
 	ev_idle start_more;
 	ev_timer kill_after;
 	struct terminal term;        /* terminal.c's */
+	/* Prefixed output (jobout.c). */
+	struct cri_writer *writer;   /* NULL unless prefix_output */
+	bool out_paused;             /* the writer is full: pipes not read */
+	int out_lost[2];             /* errno of a lost stdout, stderr; 0 */
+	bool fd_wait;                /* a start waits for descriptors */
+	int start_error;             /* the first job cannot start: cr_run
+	                                fails with it */
+	bool draining;               /* all done, output still queued */
+	bool drained;
+	ev_timer drain_timer;
+	ev_tstamp drain_end;
+	unsigned long long drain_progress;
+	struct cr_registration drain_reg;
+	bool drain_reg_on;
 };
 
 /*
@@ -286,6 +301,31 @@ void cri_sweep_request(struct sup *sup);
 void cri_sweep_after(struct sup *sup, double delay);
 
 void cri_child_cb(struct ev_loop *loop, ev_child *w, int revents);
+
+/*
+ * jobout.c: prefixed output
+ */
+
+/* Starts the writer thread when output is prefixed.  Returns 0 or a
+ * negative errno. */
+int cri_output_start(struct sup *sup);
+
+/* Gives JOB pipes for its stdout and stderr in SP, read by the loop, or
+ * returns a negative errno with nothing opened (-EMFILE, -ENFILE: no
+ * descriptor now; a job that ends frees some). */
+int cri_output_open(struct job *job, struct cri_spawn *sp);
+
+/* Carries what JOB's pipes still hold and closes them.  Safe twice. */
+void cri_output_close(struct job *job);
+
+/* At the end of the run: true while output is still being written (the
+ * loop must go on; cri_finish_run is called again when it is done or
+ * given up), false when nothing is left. */
+bool cri_output_drain(struct sup *sup);
+
+/* Stops the writer, giving up what is left, and records lost output in
+ * the result.  After every job's output is closed. */
+void cri_output_stop(struct sup *sup);
 
 /*
  * sigwatch.c: signals cancelrun receives

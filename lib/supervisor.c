@@ -227,6 +227,9 @@ cri_finish_run(struct sup *sup)
 			return;
 		}
 	}
+	/* Output still queued is written first (jobout.c), within bounds. */
+	if (cri_output_drain(sup))
+		return;
 	sup->finished = true;
 	ev_break(sup->loop, EVBREAK_ALL);
 }
@@ -381,12 +384,9 @@ sup_release(struct sup *sup)
 		free(sup->jobs[i].hit);
 		free(sup->jobs[i].refused);
 		free(sup->jobs[i].surv);
-		for (int k = 0; sup->jobs[i].output != NULL && k < 2; k++) {
-			ev_io_stop(sup->loop, &sup->jobs[i].output->io[k]);
-			cri_out_close(&sup->jobs[i].output->out[k]);
-		}
-		free(sup->jobs[i].output);
+		cri_output_close(&sup->jobs[i]);
 	}
+	cri_output_stop(sup);
 	/* Children before parents: groups were built parent first. */
 	for (i = sup->n_groups; i-- > 0;)
 		cr_source_free(sup->groups[i].src);
@@ -461,6 +461,8 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 
 	if ((rc = build_groups(&sup, plan->root, NULL, &next_group)) < 0)
 		goto out;
+	if ((rc = cri_output_start(&sup)) < 0)
+		goto out;
 	sup.sweeper->group = &sup.groups[0];
 	sup.sweeper->src = cr_source_new(NULL, sup.groups[0].src, "");
 	if (sup.sweeper->src == NULL) {
@@ -479,6 +481,10 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 	}
 	/* The root's cause is copied into the result when it is cancelled. */
 	cri_start_pending(&sup);
+	if (sup.start_error < 0) {
+		rc = sup.start_error;
+		goto out;
+	}
 	if (plan->n_jobs == 0)
 		cri_all_jobs_done(&sup);
 	if (!sup.finished)

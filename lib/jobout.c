@@ -1,0 +1,274 @@
+/*
+ * jobout.c - the supervisor's side of prefixed output: the jobs' pipes,
+ * backpressure, a reader that went away, and what is left at the end.
+ *
+ * The loop reads the jobs' pipes and queues whole lines for the writer
+ * thread (writer.c).  The invariant: the loop never blocks on cancelrun's
+ * stdout or stderr.  When the queue reaches its bound, no pipe is read
+ * until the writer has made room, so the jobs block on their own writes
+ * as they would without cancelrun, while timers, signals and children are
+ * still served.  When a stream's reader has gone (EPIPE), the read ends
+ * of the pipes that carry to it are closed, so that the jobs' next write
+ * fails with EPIPE or SIGPIPE, as it would without cancelrun; after any
+ * other write error the stream's output is read and dropped, and the
+ * caller is told (cr_result.output_error).
+ *
+ * At the end of the run, what is still queued is written as long as the
+ * reader takes it.  Once the root is cancelled (its deadline, a signal),
+ * or when it is cancelled while we wait, that lasts at most DRAIN_MAX and
+ * ends as soon as the reader has taken nothing for DRAIN_STALL: the
+ * deadline holds, and what is left is counted as dropped.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "sup.h"
+
+#define DRAIN_STALL 0.5
+#define DRAIN_MAX 2.0
+
+static void
+pause_all(struct sup *sup)
+{
+	struct job *job;
+	int i;
+
+	sup->out_paused = true;
+	for (job = sup->active; job != NULL; job = job->active_next)
+		for (i = 0; job->output != NULL && i < 2; i++)
+			ev_io_stop(sup->loop, &job->output->io[i]);
+}
+
+static void
+resume_all(struct sup *sup)
+{
+	struct job *job;
+	int i;
+
+	sup->out_paused = false;
+	for (job = sup->active; job != NULL; job = job->active_next)
+		for (i = 0; job->output != NULL && i < 2; i++)
+			if (job->output->out[i].fd >= 0)
+				ev_io_start(sup->loop, &job->output->io[i]);
+}
+
+static void
+output_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct output *o = w->data;
+	int i = w == &o->io[0] ? 0 : 1;
+
+	(void)revents;
+	if (cri_out_read(&o->out[i]) == 1) {
+		ev_io_stop(loop, w);
+		cri_out_close(&o->out[i]);
+		return;
+	}
+	if (!o->sup->out_paused && cri_writer_full(o->sup->writer))
+		pause_all(o->sup);
+}
+
+/* The stream S cannot be written any more (ERR). */
+static void
+stream_lost(struct sup *sup, int s, int err)
+{
+	struct job *job;
+	struct cri_out *out;
+
+	sup->out_lost[s] = err;
+	cri_emit(sup, CR_EVENT_NOTE, NULL, 0, "cannot write to %s: %s%s",
+	    s == 0 ? "standard output" : "standard error", strerror(err),
+	    err == EPIPE ? ": closing the jobs' pipes to it" :
+	    ": dropping the jobs' output to it");
+	for (job = sup->active; job != NULL; job = job->active_next) {
+		if (job->output == NULL)
+			continue;
+		out = &job->output->out[s];
+		if (out->fd < 0)
+			continue;
+		if (err == EPIPE) {
+			ev_io_stop(sup->loop, &job->output->io[s]);
+			cri_out_abandon(out);
+		} else {
+			out->discard = true;
+		}
+	}
+}
+
+static void
+drain_done(struct sup *sup)
+{
+	sup->draining = false;
+	sup->drained = true;
+	ev_timer_stop(sup->loop, &sup->drain_timer);
+	if (!sup->finished)
+		cri_finish_run(sup);
+}
+
+static void
+writer_cb(void *arg, enum cri_writer_event ev, int stream, int err)
+{
+	struct sup *sup = arg;
+
+	switch (ev) {
+	case CRI_WRITER_LOST:
+		stream_lost(sup, stream, err);
+		break;
+	case CRI_WRITER_ROOM:
+		if (sup->out_paused)
+			resume_all(sup);
+		break;
+	case CRI_WRITER_EMPTY:
+		if (sup->draining)
+			drain_done(sup);
+		break;
+	}
+}
+
+int
+cri_output_start(struct sup *sup)
+{
+	if (!sup->opts->prefix_output)
+		return 0;
+	return cri_writer_new(sup->loop, writer_cb, sup, &sup->writer);
+}
+
+int
+cri_output_open(struct job *job, struct cri_spawn *sp)
+{
+	struct sup *sup = job->sup;
+	struct output *o;
+	int i, rc, wfd[2] = { -1, -1 };
+
+	o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return -ENOMEM;
+	o->sup = sup;
+	for (i = 0; i < 2; i++) {
+		rc = cri_out_open(&o->out[i], job->node->name, i, sup->writer,
+		    &wfd[i]);
+		if (rc < 0) {
+			/* No stream is ever left unlabelled: all or none. */
+			if (i == 1) {
+				cri_out_abandon(&o->out[0]);
+				cri_out_close(&o->out[0]);
+				close(wfd[0]);
+			}
+			free(o);
+			return rc;
+		}
+	}
+	job->output = o;
+	sp->stdout_fd = wfd[0];
+	sp->stderr_fd = wfd[1];
+	for (i = 0; i < 2; i++) {
+		ev_io_init(&o->io[i], output_cb, o->out[i].fd, EV_READ);
+		o->io[i].data = o;
+		if (sup->out_lost[i] == EPIPE) {
+			/* Nobody reads that stream: the job finds out at its
+			 * first write, as it would without us. */
+			cri_out_abandon(&o->out[i]);
+			continue;
+		}
+		if (sup->out_lost[i] != 0)
+			o->out[i].discard = true;
+		if (!sup->out_paused)
+			ev_io_start(sup->loop, &o->io[i]);
+	}
+	return 0;
+}
+
+void
+cri_output_close(struct job *job)
+{
+	struct sup *sup = job->sup;
+	int i;
+
+	if (job->output == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		ev_io_stop(sup->loop, &job->output->io[i]);
+		cri_out_close(&job->output->out[i]);
+	}
+	free(job->output);
+	job->output = NULL;
+}
+
+static void
+drain_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sup *sup = w->data;
+	unsigned long long progress;
+
+	(void)revents;
+	progress = cri_writer_progress(sup->writer);
+	if (progress != sup->drain_progress && ev_now(loop) < sup->drain_end) {
+		sup->drain_progress = progress;
+		return;
+	}
+	cri_emit(sup, CR_EVENT_NOTE, NULL, 0, "the reader of the jobs' output "
+	    "takes nothing: giving up what is left of it");
+	drain_done(sup);
+}
+
+/* The root was cancelled while (or before) output was left to write: from
+ * now on the drain is bounded. */
+static void
+drain_cancel_cb(void *arg, const struct cr_cause *cause)
+{
+	struct sup *sup = arg;
+
+	(void)cause;
+	if (!sup->draining)
+		return;
+	sup->drain_end = ev_now(sup->loop) + DRAIN_MAX;
+	sup->drain_progress = cri_writer_progress(sup->writer);
+	ev_timer_init(&sup->drain_timer, drain_timer_cb, DRAIN_STALL,
+	    DRAIN_STALL);
+	sup->drain_timer.data = sup;
+	ev_timer_start(sup->loop, &sup->drain_timer);
+}
+
+bool
+cri_output_drain(struct sup *sup)
+{
+	if (sup->writer == NULL || sup->drained)
+		return false;
+	if (sup->draining)
+		return true;
+	if (cri_writer_drained(sup->writer)) {
+		sup->drained = true;
+		return false;
+	}
+	/* CRI_WRITER_EMPTY follows when the writer is done. */
+	sup->draining = true;
+	sup->drain_reg_on = true;
+	cr_token_register(cr_source_token(sup->groups[0].src),
+	    &sup->drain_reg, CR_REG_LOOP, drain_cancel_cb, sup);
+	return true;
+}
+
+void
+cri_output_stop(struct sup *sup)
+{
+	int s;
+
+	ev_timer_stop(sup->loop, &sup->drain_timer);
+	if (sup->drain_reg_on)
+		cr_registration_remove(&sup->drain_reg);
+	sup->drain_reg_on = false;
+	if (sup->writer == NULL)
+		return;
+	cri_writer_free(sup->writer, sup->result->output_error,
+	    sup->result->output_dropped);
+	sup->writer = NULL;
+	for (s = 0; s < 2; s++)
+		if (sup->result->output_error[s] == 0 && sup->out_lost[s] != 0)
+			sup->result->output_error[s] = sup->out_lost[s];
+}

@@ -1,0 +1,245 @@
+#!/usr/bin/env bats
+#
+# output.bats - issue 9, items 1-3: prefixed output never blocks the loop,
+# a reader that went away ends the output (the jobs get EPIPE/SIGPIPE), and
+# write errors are never silent.
+#
+# A stuck reader is a process that holds a FIFO open for reading and never
+# reads (sleep); cancelrun writes into the FIFO, and its own exit is
+# measured by its PID, not by the end of a pipeline.  The reader carries a
+# mark of its own (not containing MARK), so that no_survivors looks at
+# cancelrun's jobs only; it is killed by PID.  Bounds are wide: a 1 s
+# deadline must end the run within 3 s, whatever the reader does.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+# jobs_yes2 FILE [TIMEOUT]: two jobs running yes, with a root timeout.
+jobs_yes2() {
+	{
+		if [ -n "${2:-}" ]; then
+			printf '[cancelrun]\ntimeout = %s\n' "$2"
+		fi
+		printf '[job:a]\ncommand = yes a\n[job:b]\ncommand = yes b\n'
+	} >"$1"
+}
+
+# stuck_reader: a process holding $TMP/ff open for reading that reads
+# nothing; its PID in READER.
+stuck_reader() {
+	mkfifo "$TMP/ff"
+	env CR_TEST_READER="rd$$" sleep 30 <"$TMP/ff" &
+	READER=$!
+	BG_PIDS+=("$READER")
+}
+
+# start_into_fifo ARGS...: cancelrun ARGS with stdout into $TMP/ff, stderr
+# into $TMP/err, in the background (BG_PID).
+start_into_fifo() {
+	env CR_TEST_MARK="$MARK" "$CANCELRUN" "$@" >"$TMP/ff" 2>"$TMP/err" &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
+}
+
+@test "a stuck reader does not delay a 1s deadline: 124 within 3s" {
+	jobs_yes2 "$TMP/j.ini" 1s
+	stuck_reader
+	t0=$(now_ms)
+	start_into_fifo -q -f "$TMP/j.ini"
+	wait_bg
+	t1=$(now_ms)
+	echo "status $status after $((t1 - t0)) ms; err: $(cat "$TMP/err")"
+	[ "$status" -eq 124 ]
+	[ $((t1 - t0)) -lt 3000 ]
+	# What the reader never took is said, not lost silently.
+	grep -q "standard output: .* bytes of the jobs' output not written" \
+	    "$TMP/err"
+	no_survivors
+	alive "$READER" # the reader itself was left alone
+}
+
+@test "a stuck reader does not delay INT: 130 within 2s of the signal" {
+	jobs_yes2 "$TMP/j.ini"
+	stuck_reader
+	start_into_fifo -q -f "$TMP/j.ini"
+	sleep 0.5
+	kill -INT "$BG_PID"
+	t0=$(now_ms)
+	wait_bg
+	t1=$(now_ms)
+	echo "status $status after $((t1 - t0)) ms; err: $(cat "$TMP/err")"
+	[ "$status" -eq 130 ]
+	[ $((t1 - t0)) -lt 2000 ]
+	no_survivors
+}
+
+@test "a stuck reader: timers still run while output is held back" {
+	# A job that prints nothing must still be stopped by its own
+	# deadline while the other job's output fills the queue.
+	cat >"$TMP/j.ini" <<EOF
+[cancelrun]
+mode = supervise
+[job:chatty]
+command = yes chatty
+cancel-after = 3s
+[job:quiet]
+command = sleep 30
+cancel-after = 1s
+EOF
+	stuck_reader
+	start_into_fifo -q --report "$TMP/r.json" -f "$TMP/j.ini"
+	wait_bg
+	echo "status $status; err: $(cat "$TMP/err")"
+	[ "$status" -eq 124 ]
+	python3 - "$TMP/r.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+jobs = {j["name"]: j for j in r["jobs"]}
+q = jobs["quiet"]
+assert q["state"] == "cancelled", q
+assert q["duration_s"] < 2.5, q
+EOF
+	no_survivors
+}
+
+@test "| head -1: the jobs get SIGPIPE, the run ends within 2s with 1" {
+	jobs_yes2 "$TMP/j.ini"
+	t0=$(now_ms)
+	env CR_TEST_MARK="$MARK" "$CANCELRUN" -f "$TMP/j.ini" \
+	    --report "$TMP/r.json" 2>"$TMP/err" | head -1 >"$TMP/out"
+	st=${PIPESTATUS[0]}
+	t1=$(now_ms)
+	echo "status $st after $((t1 - t0)) ms; out: $(cat "$TMP/out")"
+	cat "$TMP/err"
+	[ "$st" -eq 1 ]
+	[ $((t1 - t0)) -lt 2000 ]
+	grep -Eqx '\[a\] a|\[b\] b' "$TMP/out"
+	# The jobs died of PIPE, as they would have without cancelrun; no
+	# message about the pipe (a pipeline's writers die silently).
+	grep -q '"state": "failed", "cause": null, "exit": null, "signal": "PIPE"' \
+	    "$TMP/r.json"
+	! grep -q "Broken pipe" "$TMP/err"
+	no_survivors
+}
+
+@test "the reader went away after the jobs ended: not 0 (141)" {
+	# Jobs that end at once leave more lines queued than the pipe holds;
+	# the reader ends without reading: the lines are lost, and the status
+	# says so, silently, as for any writer whose reader went away.
+	cat >"$TMP/j.ini" <<EOF
+[job:a]
+command = seq 1 50000
+[job:b]
+command = seq 1 50000
+EOF
+	run -141 bash -c 'env CR_TEST_MARK="$2" "$0" -q -f "$1" | sleep 1
+	    exit "${PIPESTATUS[0]}"' "$CANCELRUN" "$TMP/j.ini" "$MARK"
+	echo "$output"
+	[ -z "$output" ]
+	no_survivors
+}
+
+@test "> /dev/full: a message naming standard output, and 125" {
+	printf '[job:a]\ncommand = echo hello\n[job:b]\ncommand = echo world\n' \
+	    >"$TMP/j.ini"
+	run -125 bash -c '"$0" -q -f "$1" >/dev/full' "$CANCELRUN" "$TMP/j.ini"
+	echo "$output"
+	[ "$(grep -c 'cannot write to standard output: No space left on device' \
+	    <<<"$output")" -eq 1 ]
+}
+
+@test "> /dev/full keeps a failed run's own non-zero status" {
+	printf '[job:a]\ncommand = echo hello\n[job:b]\ncommand = false\n' \
+	    >"$TMP/j.ini"
+	run -1 bash -c '"$0" -q -f "$1" >/dev/full' "$CANCELRUN" "$TMP/j.ini"
+	echo "$output"
+	[[ "$output" == *"cannot write to standard output: No space left"* ]]
+}
+
+@test "--report /dev/full: a message and 125" {
+	printf '[job:a]\ncommand = true\n[job:b]\ncommand = true\n' >"$TMP/j.ini"
+	run -125 "$CANCELRUN" -q -f "$TMP/j.ini" --report /dev/full
+	echo "$output"
+	[[ "$output" == *"cannot write report '/dev/full': No space left on device"* ]]
+}
+
+@test "--plan, --check, --help > /dev/full: a message and 125" {
+	printf '[job:a]\ncommand = true\n' >"$TMP/j.ini"
+	for opt in --plan --check; do
+		run -125 bash -c '"$0" "$1" "$2" >/dev/full' "$CANCELRUN" \
+		    "$opt" "$TMP/j.ini"
+		[[ "$output" == *"cannot write to standard output: No space"* ]]
+	done
+	run -125 bash -c '"$0" --help >/dev/full' "$CANCELRUN"
+	[[ "$output" == *"cannot write to standard output: No space"* ]]
+	# Nothing written, nothing lost: a closed stdout is no error.
+	run -0 bash -c '"$0" -q --check "$1" >&-' "$CANCELRUN" "$TMP/j.ini"
+}
+
+@test "few descriptors: jobs wait for them, every line stays labelled" {
+	{
+		for i in $(seq 1 12); do
+			printf '[job:j%d]\n' "$i"
+			printf 'command = sh -c "echo line-%d; sleep 0.2"\n' "$i"
+		done
+	} >"$TMP/j.ini"
+	run bash -c 'ulimit -n 16 && exec env CR_TEST_MARK="$1" "$0" -q \
+	    -f "$2"' "$CANCELRUN" "$MARK" "$TMP/j.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	for i in $(seq 1 12); do
+		grep -qx "\[j$i\] line-$i" <<<"$output"
+	done
+	# Every line is prefixed.
+	! grep -v '^\[j[0-9]*\] line-[0-9]*$' <<<"$output"
+	no_survivors
+}
+
+@test "too few descriptors for even one job: a clear error, no bare line" {
+	printf '[job:a]\ncommand = echo bare-a\n[job:b]\ncommand = echo bare-b\n' \
+	    >"$TMP/j.ini"
+	run bash -c 'ulimit -n 7 && exec "$0" -q -f "$1"' "$CANCELRUN" \
+	    "$TMP/j.ini"
+	echo "status $status: $output"
+	[ "$status" -eq 125 ]
+	! grep -q 'bare-' <<<"$output"
+	grep -Eq '^cancelrun: .*Too many open files$' <<<"$output"
+}
+
+@test "backpressure: lines stay whole, unmixed and complete" {
+	cat >"$TMP/j.ini" <<EOF
+[job:a]
+command = seq -f a-%.0f-abcdefghijklmnopqrstuvwxyz 1 60000
+[job:b]
+command = seq -f b-%.0f-abcdefghijklmnopqrstuvwxyz 1 60000
+EOF
+	# A slow reader: small reads with pauses, after a first stall.
+	env CR_TEST_MARK="$MARK" "$CANCELRUN" -q -f "$TMP/j.ini" 2>"$TMP/err" |
+	    python3 -c '
+import sys, time
+time.sleep(1)
+out = open(sys.argv[1], "wb")
+while True:
+    b = sys.stdin.buffer.read1(4096)
+    if not b:
+        break
+    out.write(b)
+    time.sleep(0.0005)
+' "$TMP/out"
+	st=${PIPESTATUS[0]}
+	cat "$TMP/err"
+	[ "$st" -eq 0 ]
+	python3 - "$TMP/out" <<'EOF'
+import re, sys
+want = {"a": 1, "b": 1}
+for n, line in enumerate(open(sys.argv[1], "rb"), 1):
+    m = re.fullmatch(rb"\[(a|b)\] (a|b)-(\d+)-abcdefghijklmnopqrstuvwxyz\n",
+                     line)
+    assert m and m.group(1) == m.group(2), (n, line)
+    job = m.group(1).decode()
+    assert int(m.group(3)) == want[job], (n, line, want)
+    want[job] += 1
+assert want == {"a": 60001, "b": 60001}, want
+EOF
+	no_survivors
+}
