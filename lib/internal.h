@@ -60,6 +60,11 @@ struct cri_spawn {
 	                           execs, as a shell does for a job */
 };
 
+/* Whether SIG is in SET, for every signal 1..NSIG-1: glibc's
+ * sigismember() refuses its own 32 and 33, which a caller may still have
+ * left ignored.  Async-signal-safe. */
+bool cri_sigset_has(const sigset_t *set, int sig);
+
 /* Starts SP's command.  Returns 0 with *PID set; or a negative errno value
  * of a failed start in the child (ENOENT, EACCES, ...) with *PID set to the
  * child, which exits 127 and is reaped like any other, and *STAGE saying

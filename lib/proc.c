@@ -177,7 +177,7 @@ child_exec(void *arg)
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			reset_disposition(sig, sp->ignore != NULL &&
-			    sigismember(sp->ignore, sig) == 1);
+			    cri_sigset_has(sp->ignore, sig));
 	cloexec_from_3();
 	/* Signals stay blocked until the dispositions are defaults again, so
 	 * that none of cancelrun's handlers can run in the child; one that is
@@ -240,6 +240,18 @@ cri_spawn(const struct cri_spawn *sp, pid_t *pidp, enum cr_spawn_stage *stagep)
 		return -args.err; /* The child exits 127; libev reaps it. */
 	*stagep = CR_SPAWN_EXEC;
 	return 0;
+}
+
+bool
+cri_sigset_has(const sigset_t *set, int sig)
+{
+	const unsigned long *word = (const unsigned long *)set;
+	unsigned bits = 8 * sizeof(*word);
+
+	/* glibc's layout: signal N is bit N - 1. */
+	if (sig <= 0 || (size_t)sig > 8 * sizeof(*set))
+		return false;
+	return (word[(sig - 1) / bits] >> ((sig - 1) % bits) & 1) != 0;
 }
 
 /*

@@ -81,7 +81,7 @@ sig_action(const struct sup *sup, int sig)
 		return ACT_NONE;
 	}
 	if (sup->opts->child_ignore != NULL &&
-	    sigismember(sup->opts->child_ignore, sig) == 1)
+	    cri_sigset_has(sup->opts->child_ignore, sig))
 		return ACT_IGNORE;
 	switch (sig) {
 	case SIGINT:
