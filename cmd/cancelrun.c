@@ -682,7 +682,8 @@ report_cancel(const struct options *o, const struct cr_node *node,
 	killed = killed && job->n_killed > 0;
 	kill[0] = '\0';
 	if (killed && job->kill_at_once) {
-		snprintf(kill, sizeof(kill), "at once after a second signal");
+		snprintf(kill, sizeof(kill), "at once after a %ssignal",
+		    cause->kind == CR_CAUSE_SIGNAL ? "second " : "");
 	} else if (killed) {
 		grace = seq_grace(&node->stop);
 		cr_duration_format(grace > 0 ? grace : 0, dur, sizeof(dur));

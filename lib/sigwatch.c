@@ -214,6 +214,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	struct job *job;
 	size_t j;
 	int sig = w->signum, rc;
+
 	if (sup->n_signals++ == 0)
 		sup->result->signal_received = sig;
 	if (sup->opts->forward_signal) {
@@ -244,15 +245,19 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		}
 		return;
 	}
-	if (sup->n_signals == 1) {
+	/* The first signal cancels; but when a deadline (or anything else)
+	 * has cancelled the run already, the stop is under way and the
+	 * signal can only mean "now": it skips the grace period at once. */
+	cr_cause_set(&cause, CR_CAUSE_SIGNAL, sig, NULL);
+	if (sup->n_signals == 1 &&
+	    cr_source_cancel(sup->groups[0].src, &cause) == 1) {
 		cri_emit(sup, CR_EVENT_NOTE, NULL, sig,
 		    "received %s: cancelling", cri_signame(sig));
-		cr_cause_set(&cause, CR_CAUSE_SIGNAL, sig, NULL);
-		cr_source_cancel(sup->groups[0].src, &cause);
 		return;
 	}
 	cri_emit(sup, CR_EVENT_NOTE, NULL, sig,
-	    "received %s again: skipping the grace period", cri_signame(sig));
+	    "received %s %s: skipping the grace period", cri_signame(sig),
+	    sup->n_signals == 1 ? "while stopping" : "again");
 	sup->result->escalated = true;
 	for (j = 0; j < sup->n_jobs; j++)
 		cri_stop_escalate(&sup->jobs[j]);

@@ -144,6 +144,30 @@ second_signal() {
 	second_signal INT 130
 }
 
+@test "INT after the deadline began the stop skips the grace period" {
+	cat >"$TMP/stubborn" <<-'EOF'
+	trap 'echo TERM >>"$2"' TERM
+	echo up >"$1"
+	while :; do sleep 0.1; done
+	EOF
+	start_bg "$CANCELRUN" -t 0.3s -g 30s env CR_TEST_MARK="$MARK" \
+	    sh "$TMP/stubborn" "$TMP/ready" "$TMP/got"
+	wait_file "$TMP/ready"
+	# The deadline's TERM came and was survived: the grace period runs.
+	wait_file "$TMP/got"
+	sleep 0.2
+	kill -0 "$BG_PID"
+	t0="$(now_ms)"
+	kill -INT "$BG_PID"
+	wait_bg
+	t1="$(now_ms)"
+	show_bg
+	# One INT was enough; the deadline stays the cause.
+	[ "$status" -eq 124 ]
+	[ $((t1 - t0)) -lt 10000 ]
+	no_survivors
+}
+
 @test "USR1 to cancelrun is forwarded to the command and does not cancel" {
 	start_bg "$CANCELRUN" -t 30s env CR_TEST_MARK="$MARK" \
 	    "$CHILDINFO" --trap USR1 "$TMP/got"

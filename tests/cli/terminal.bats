@@ -156,10 +156,14 @@ both_in() {
 		echo "REA""DY"
 		wait
 	EOF
-	pty send '$CR -g 300s -- sh $T/stub.sh; echo "R""C=$?"\r' \
+	# cancelrun dies of the INT, as the command would have: an
+	# interactive bash then drops the rest of the line, so $? is asked
+	# for on a line of its own.
+	pty send '$CR -g 300s -- sh $T/stub.sh\r' \
 	    expect 'READY' sleep 0.3 send '\x03' \
 	    expect "stopping 'sh' \\(grace 5m\\); press Ctrl\\+C again to kill it now" \
-	    send '\x03' expect 'RC=130'
+	    send '\x03' expect 'PROMPT' send 'echo "R""C=$?"\r' \
+	    expect 'RC=130'
 	grep -q 'KILL at once after a second signal' "$TMP/tty"
 	! grep -q 'grace period' "$TMP/tty"
 	assert_none_left
