@@ -198,8 +198,10 @@ EOF
 @test "too few descriptors for even one job: a clear error, no bare line" {
 	printf '[job:a]\ncommand = echo bare-a\n[job:b]\ncommand = echo bare-b\n' \
 	    >"$TMP/j.ini"
-	run bash -c 'ulimit -n 7 && exec "$0" -q -f "$1"' "$CANCELRUN" \
-	    "$TMP/j.ini"
+	# LeakSanitizer's exit-time check cannot work with 7 descriptors
+	# (it spins): off here, in a sanitizer build; no effect otherwise.
+	run bash -c 'ulimit -n 7 && ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" exec "$0" -q -f "$1"' \
+	    "$CANCELRUN" "$TMP/j.ini"
 	echo "status $status: $output"
 	[ "$status" -eq 125 ]
 	! grep -q 'bare-' <<<"$output"
