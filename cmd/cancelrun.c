@@ -629,21 +629,6 @@ base_name(const char *path)
 	return slash != NULL && slash[1] != '\0' ? slash + 1 : path;
 }
 
-/* The grace period of SEQ: the waits before its KILL step, or -1. */
-static double
-seq_grace(const struct cr_term_seq *seq)
-{
-	double sum = 0;
-	unsigned i;
-
-	for (i = 0; i < seq->n; i++) {
-		if (seq->step[i].signo == SIGKILL)
-			return sum;
-		sum += seq->step[i].wait;
-	}
-	return -1;
-}
-
 /* Says in one line why COMMAND was cancelled and what really ended it:
  * the stop signal, KILL after the grace period, or KILL at once after a
  * second signal, and how many processes KILL was needed for. */
@@ -685,7 +670,7 @@ report_cancel(const struct options *o, const struct cr_node *node,
 		snprintf(kill, sizeof(kill), "at once after a %ssignal",
 		    cause->kind == CR_CAUSE_SIGNAL ? "second " : "");
 	} else if (killed) {
-		grace = seq_grace(&node->stop);
+		grace = cr_term_seq_grace(&node->stop);
 		cr_duration_format(grace > 0 ? grace : 0, dur, sizeof(dur));
 		snprintf(kill, sizeof(kill), "after the %s grace period", dur);
 	}
@@ -1011,22 +996,12 @@ print_node(const struct cr_node *node, int depth)
 static void
 print_plan(const struct cr_node *root)
 {
-	const struct cr_node *node = root;
+	const struct cr_node *node;
 	int depth = 0;
 
-	while (node != NULL) {
+	for (node = root; node != NULL;
+	    node = cr_plan_walk(root, node, &depth))
 		print_node(node, depth);
-		if (node->children != NULL) {
-			node = node->children;
-			depth++;
-			continue;
-		}
-		while (node != root && node->next == NULL) {
-			node = node->parent;
-			depth--;
-		}
-		node = node == root ? NULL : node->next;
-	}
 }
 
 static const char *const stream_names[] = {

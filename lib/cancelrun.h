@@ -138,6 +138,10 @@ int cr_term_seq_finish(struct cr_term_seq *seq, double grace);
  * Any thread. */
 int cr_term_seq_format(const struct cr_term_seq *seq, char *buf, size_t len);
 
+/* The grace period of *SEQ: the sum of the waits before its KILL step, or
+ * -1 when it has none.  Any thread. */
+double cr_term_seq_grace(const struct cr_term_seq *seq);
+
 /*
  * Causes.
  *
@@ -369,6 +373,13 @@ int cr_plan_new(struct cr_plan **plan);
  * node (owned by the plan) or NULL with errno ENOMEM.  Any thread. */
 struct cr_node *cr_plan_add_job(struct cr_plan *plan, struct cr_node *parent,
     const char *name, char *const *argv);
+
+/* Walks the tree below ROOT in file order, parents before children,
+ * without recursion: returns the node after NODE (start with ROOT), or
+ * NULL at the end, and keeps *DEPTH (the returned node's depth below
+ * ROOT, 0 for ROOT) up to date.  Any thread. */
+const struct cr_node *cr_plan_walk(const struct cr_node *root,
+    const struct cr_node *node, int *depth);
 
 /* Frees the plan and everything in it.  NULL is a no-op.  Any thread. */
 void cr_plan_free(struct cr_plan *plan);

@@ -1258,26 +1258,17 @@ link_nodes(struct ctx *ctx)
 static int
 check_nesting(struct ctx *ctx)
 {
-	struct cr_node *root = ctx->plan->root, *node;
+	const struct cr_node *root = ctx->plan->root, *node;
 	struct section *s;
-	int depth = 1;  /* groups from the root down to NODE, NODE included */
+	int depth = 0;  /* groups from the root down to NODE, NODE included */
 
-	for (node = root->children; node != NULL;) {
+	for (node = cr_plan_walk(root, root, &depth); node != NULL;
+	    node = cr_plan_walk(root, node, &depth)) {
 		if (node->kind == CR_NODE_GROUP && depth > CR_JOBFILE_DEPTH_MAX) {
 			s = &ctx->secs[lookup(ctx, node->name,
 			    strlen(node->name))];
 			return fail_too_deep(ctx, s, depth);
 		}
-		if (node->children != NULL) {
-			node = node->children;
-			depth++;
-			continue;
-		}
-		while (node != root && node->next == NULL) {
-			node = node->parent;
-			depth--;
-		}
-		node = node == root ? NULL : node->next;
 	}
 	return 0;
 }

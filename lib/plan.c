@@ -166,6 +166,21 @@ cr_plan_add_job(struct cr_plan *plan, struct cr_node *parent, const char *name,
 	return job;
 }
 
+const struct cr_node *
+cr_plan_walk(const struct cr_node *root, const struct cr_node *node,
+    int *depth)
+{
+	if (node->children != NULL) {
+		(*depth)++;
+		return node->children;
+	}
+	while (node != root && node->next == NULL) {
+		node = node->parent;
+		(*depth)--;
+	}
+	return node == root ? NULL : node->next;
+}
+
 void
 cr_plan_free(struct cr_plan *plan)
 {

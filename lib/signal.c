@@ -325,3 +325,17 @@ cr_term_seq_format(const struct cr_term_seq *seq, char *buf, size_t len)
 	}
 	return (int)pos;
 }
+
+double
+cr_term_seq_grace(const struct cr_term_seq *seq)
+{
+	double sum = 0;
+	unsigned i;
+
+	for (i = 0; i < seq->n; i++) {
+		if (seq->step[i].signo == SIGKILL)
+			return sum;
+		sum += seq->step[i].wait;
+	}
+	return -1;
+}

@@ -221,22 +221,6 @@ job_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	stop_self(sup, sig);
 }
 
-/* Grace before KILL in SEQ: the waits before its KILL step; -1 without
- * one. */
-static double
-grace_of(const struct cr_term_seq *seq)
-{
-	double sum = 0;
-	unsigned i;
-
-	for (i = 0; i < seq->n; i++) {
-		if (seq->step[i].signo == SIGKILL)
-			return sum;
-		sum += seq->step[i].wait;
-	}
-	return -1;
-}
-
 /* A stop sequence begins because of the first INT, TERM or HUP: say, once,
  * what is being stopped and how to skip the grace period. */
 static void
@@ -261,7 +245,7 @@ announce(struct sup *sup)
 			continue;
 		one = &sup->jobs[j];
 		n++;
-		g = grace_of(one->stop);
+		g = cr_term_seq_grace(one->stop);
 		if (g > grace)
 			grace = g;
 	}

@@ -1203,6 +1203,38 @@ test_examples(void)
 	}
 }
 
+/* cr_plan_walk visits every node once, in file order, parents first,
+ * with the right depth. */
+static void
+test_walk(void)
+{
+	static const char text[] =
+	    "[group:a]\n"
+	    "[group:b]\nparent = a\n"
+	    "[job:j1]\ngroup = b\ncommand = true\n"
+	    "[job:j2]\ngroup = a\ncommand = true\n"
+	    "[job:j3]\ncommand = true\n";
+	static const char want[] = "/0 a/1 b/2 j1/3 j2/2 j3/1 ";
+	const struct cr_node *node;
+	struct cr_plan *plan;
+	struct cr_error err;
+	char got[128];
+	size_t len = 0;
+	int rc, depth = 0;
+
+	plan = load_text(text, &rc, &err);
+	TAP_EQ_INT(rc, 0, "walk: the file loads (%s)", err.msg);
+	if (plan == NULL)
+		return;
+	got[0] = '\0';
+	for (node = plan->root; node != NULL && len < sizeof(got) - 16;
+	    node = cr_plan_walk(plan->root, node, &depth))
+		len += (size_t)snprintf(got + len, sizeof(got) - len, "%s/%d ",
+		    node->name, depth);
+	TAP_EQ_STR(got, want, "walk: file order, parents first, depths");
+	cr_plan_free(plan);
+}
+
 int
 main(void)
 {
@@ -1229,6 +1261,7 @@ main(void)
 	test_limits();
 	test_cancel();
 	test_examples();
+	test_walk();
 	unlink(write_file("t.ini", ""));
 	unlink(write_file("nul.ini", ""));
 	if (rmdir(tmpdir) != 0)

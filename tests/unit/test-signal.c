@@ -655,6 +655,30 @@ test_seq_round_trip(void)
 	tap_ok(ok, "parse(format(seq)) for 1..%d steps", STEPS_MAX);
 }
 
+static void
+test_seq_grace(void)
+{
+	static const struct {
+		const char *seq;
+		double grace;
+	} cases[] = {
+		{ "TERM,10s,KILL", 10 },
+		{ "INT,5s,TERM,2.5s,KILL", 7.5 },
+		{ "KILL", 0 },
+		{ "TERM", -1 },
+		{ "INT,1s,TERM", -1 },
+	};
+	struct cr_term_seq seq;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		TAP_EQ_INT(cr_term_seq_parse(cases[i].seq, &seq), 0,
+		    "grace: parse %s", cases[i].seq);
+		TAP_EQ_DBL(cr_term_seq_grace(&seq), cases[i].grace,
+		    "grace of %s", cases[i].seq);
+	}
+}
+
 int
 main(void)
 {
@@ -672,5 +696,6 @@ main(void)
 	test_seq_finish();
 	test_seq_format_buffers();
 	test_seq_round_trip();
+	test_seq_grace();
 	return tap_done();
 }
