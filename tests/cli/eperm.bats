@@ -248,9 +248,12 @@ group_size_is() {
 	    fail_with "no TERM refusal named for $pid"
 	grep -qE "^cancelrun: 1 process could not be stopped: $pid " "$TMP/err" ||
 	    fail_with "the survivor is not named"
-	# The TERM that reached the other two is told, without rootsleep.
+	# The TERM that reached the others is told, without rootsleep: 2,
+	# or 1 when the sleep died and was reaped with its shell before the
+	# sweep could count it (a slow sanitizer build); never 3.
 	n=$(sed -nE 's/.*sent TERM to ([0-9]+) process.*/\1/p' "$TMP/err")
-	[ "$n" = 2 ] || fail_with "sent TERM to '$n' processes, expected 2"
+	[ "$n" = 2 ] || [ "$n" = 1 ] ||
+	    fail_with "sent TERM to '$n' processes, expected 2 (or 1), not 3"
 	report_check "$pid" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
