@@ -149,7 +149,9 @@ EOF
 }
 
 @test "> /dev/full keeps a failed run's own non-zero status" {
-	printf '[job:a]\ncommand = echo hello\n[job:b]\ncommand = false\n' \
+	# b fails only once a's line is out: had it failed first, fail-fast
+	# could stop a before its echo, and nothing would have been lost.
+	printf '[job:a]\ncommand = echo hello\n[job:b]\ncommand = sh -c "sleep 1; false"\n' \
 	    >"$TMP/j.ini"
 	run -1 bash -c '"$0" -q -f "$1" >/dev/full' "$CANCELRUN" "$TMP/j.ini"
 	echo "$output"
