@@ -31,7 +31,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -270,7 +269,6 @@ void
 cri_terminal_start(struct sup *sup)
 {
 	struct terminal *t = &sup->term;
-	struct stat st0, sttty;
 	sigset_t unblock;
 	ev_signal *w;
 	size_t i;
@@ -293,10 +291,13 @@ cri_terminal_start(struct sup *sup)
 		t->have_modes = tcgetattr(t->fd, &t->modes) == 0;
 	/* With standard input elsewhere (`echo x | cancelrun -- cmd`), the
 	 * terminal is given only to a command that reads it: others of the
-	 * same pipeline may be reading it (`cat | cancelrun -- grep x`). */
-	t->stdin_tty = t->fd >= 0 && fstat(0, &st0) == 0 &&
-	    fstat(t->fd, &sttty) == 0 && S_ISCHR(st0.st_mode) &&
-	    st0.st_rdev == sttty.st_rdev;
+	 * same pipeline may be reading it (`cat | cancelrun -- grep x`).
+	 * Standard input is the controlling terminal if it is a terminal of
+	 * our session: a terminal controls one session at most, and
+	 * tcgetsid(3) fails on one that is not ours.  (Comparing with
+	 * fstat(2) would not do: the descriptor of /dev/tty names /dev/tty,
+	 * not the terminal behind it.) */
+	t->stdin_tty = t->fd >= 0 && tcgetsid(0) == getsid(0);
 	sigemptyset(&unblock);
 	for (i = 0; i < CRI_TERM_NSIG; i++) {
 		w = &t->sigw[i];
