@@ -289,7 +289,7 @@ reparented() {
 	pp=$(stat_field "$1" 2) || return 1
 	[ "$pp" != "$2" ] || return 1
 	[ "$pp" = "$CR_PID" ] && return 0
-	! grep -qaF -- "$MARK" "/proc/$pp/cmdline" "/proc/$pp/environ" \
+	not grep -qaF -- "$MARK" "/proc/$pp/cmdline" "/proc/$pp/environ" \
 	    2>/dev/null
 }
 

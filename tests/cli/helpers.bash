@@ -25,6 +25,12 @@ teardown() {
 	rm -rf "$TMP"
 }
 
+# not CMD...: succeeds if CMD fails.  In a test, `! CMD` can never fail
+# it: bash's errexit ignores a pipeline negated with `!`.
+not() {
+	! "$@"
+}
+
 # marked_pids [MARK]: PIDs of processes whose argv or environment contains
 # MARK, in one grep over /proc (a zombie has neither, so only live ones).
 # The shell running the test and this subshell are left out.

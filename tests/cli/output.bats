@@ -118,7 +118,7 @@ EOF
 	# message about the pipe (a pipeline's writers die silently).
 	grep -q '"state": "failed", "cause": null, "exit": null, "signal": "PIPE"' \
 	    "$TMP/r.json"
-	! grep -q "Broken pipe" "$TMP/err"
+	not grep -q "Broken pipe" "$TMP/err"
 	no_survivors
 }
 
@@ -197,7 +197,7 @@ EOF
 		grep -qx "\[j$i\] line-$i" <<<"$output"
 	done
 	# Every line is prefixed.
-	! grep -v '^\[j[0-9]*\] line-[0-9]*$' <<<"$output"
+	not grep -v '^\[j[0-9]*\] line-[0-9]*$' <<<"$output"
 	no_survivors
 }
 
@@ -210,7 +210,7 @@ EOF
 	    "$CANCELRUN" "$TMP/j.ini"
 	echo "status $status: $output"
 	[ "$status" -eq 125 ]
-	! grep -q 'bare-' <<<"$output"
+	not grep -q 'bare-' <<<"$output"
 	grep -Eq '^cancelrun: .*Too many open files$' <<<"$output"
 }
 

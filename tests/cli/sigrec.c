@@ -6,7 +6,9 @@
  * Catches every signal from 1 to SIGRTMAX but KILL and STOP, glibc's
  * reserved 32 and 33 included (installed with rt_sigaction(2) directly,
  * since glibc's sigaction() refuses them), then writes "ready PID" to FILE.
- * Each signal received appends "sig N" to FILE; TERM also ends the program
+ * Each signal received appends "sig N" to FILE, or "own N" for one the
+ * kernel raised for sigrec's own act (a SIGPIPE of its own write to a
+ * closed pipe: sent by "user" sigrec itself); TERM also ends the program
  * with status 0 (so that a cancellation, which sends TERM, ends it).
  * Synchronous signals (SEGV, ILL, ...) sent with kill(2) are only recorded.
  * With --ticks it also writes "tick" to stdout every 20 ms, ignoring write
@@ -28,15 +30,15 @@
 static int out_fd = -1;
 
 struct kernel_sigaction {
-	void (*handler)(int);
+	void (*handler)(int, siginfo_t *, void *);
 	unsigned long flags;
 	void (*restorer)(void);
 	unsigned long mask;
 };
 
-/* Async-signal-safe: formats and appends "sig N\n". */
+/* Async-signal-safe: formats and appends "sig N\n" or "own N\n". */
 static void
-record(int sig)
+record(int sig, int own)
 {
 	char buf[16] = "sig ";
 	char digits[8];
@@ -46,6 +48,8 @@ record(int sig)
 		digits[n++] = (char)('0' + sig % 10);
 		sig /= 10;
 	} while (sig > 0);
+	if (own)
+		memcpy(buf, "own ", 4);
 	while (n > 0)
 		buf[len++] = digits[--n];
 	buf[len++] = '\n';
@@ -54,9 +58,10 @@ record(int sig)
 }
 
 static void
-on_signal(int sig)
+on_signal(int sig, siginfo_t *si, void *uc)
 {
-	record(sig);
+	(void)uc;
+	record(sig, si->si_code == SI_USER && si->si_pid == getpid());
 	if (sig == SIGTERM)
 		_exit(0);
 }
@@ -85,8 +90,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	sigfillset(&sa.sa_mask);
 	for (sig = 1; sig <= SIGRTMAX; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
@@ -98,6 +103,7 @@ main(int argc, char **argv)
 		    sizeof(ksa.mask)) < 0)
 			return 2;
 		ksa.handler = on_signal;
+		ksa.flags |= SA_SIGINFO;
 		if (syscall(SYS_rt_sigaction, sig, &ksa, NULL,
 		    sizeof(ksa.mask)) < 0) {
 			perror("rt_sigaction");
