@@ -12,6 +12,10 @@ steps, in order:
                 and \\xHH (\\x03 is Ctrl+C) are understood
   expect RE     wait (up to --timeout s, default 15) until the output since
                 the last match contains RE (a Python regex); fail if not
+  until RE      send the last TEXT again every second until the output
+                since the last match contains RE (up to --timeout s): for
+                a key a program may miss while it starts to read, as
+                python3 misses a Ctrl+C between its prompt and its select
   sleep SECS    wait
   sh CMD        run CMD with /bin/sh outside the terminal; fail unless it
                 exits 0
@@ -104,18 +108,24 @@ def main():
 
     ok = True
     failed = ""
+    last = b""
     for op, arg in steps:
         if op == "send":
-            os.write(master, unescape(arg))
+            last = unescape(arg)
+            os.write(master, last)
             pump(0.05)
-        elif op == "expect":
+        elif op in ("expect", "until"):
             rx = re.compile(arg.encode())
             end = time.monotonic() + timeout
+            again = time.monotonic() + 1
             while True:
                 m = rx.search(seen, pos)
                 if m:
                     pos = m.end()
                     break
+                if op == "until" and time.monotonic() >= again:
+                    os.write(master, last)
+                    again = time.monotonic() + 1
                 left = end - time.monotonic()
                 if left <= 0 or proc.poll() is not None:
                     pump(0.2)
@@ -126,7 +136,7 @@ def main():
                     ok = False
                     failed = "expected %r, not seen" % arg
                     break
-                pump(min(left, 0.2))
+                pump(max(0, min(left, 0.2)))
         elif op == "sleep":
             end = time.monotonic() + float(arg)
             while time.monotonic() < end:

@@ -58,11 +58,15 @@ both_in() {
 		read -r x
 		echo "got:$x"
 	EOF
-	pty send '$CR -t 60s -- sh $T/ask.sh\r' expect 'name\? ' \
+	pty send '$CR -v -t 60s -- sh $T/ask.sh\r' expect 'name\? ' \
 	    send 'hello\r' expect 'got:hello' send "$STATUS" \
 	    expect 'STATUS=0'
 	# The answer reached the command, not the shell.
-	! grep -q 'command not found' "$TMP/tty"
+	not grep -q 'command not found' "$TMP/tty"
+	# Its group had the terminal before exec: its read was not stopped
+	# by TTIN first.
+	grep -q "gave it the terminal" "$TMP/tty"
+	not grep -q 'stopped by TT' "$TMP/tty"
 	assert_none_left
 }
 
@@ -82,18 +86,21 @@ both_in() {
 	    send 'cat | $CR -t 60s -- sh -c "read -r x; echo got2:\$x"\r' \
 	    sleep 0.5 send 'line\r' expect 'got2:line' send '\x04' \
 	    expect 'PROMPT' send "$STATUS" expect 'STATUS=0'
-	! grep -q 'waiting for terminal' "$TMP/tty"
+	not grep -q 'waiting for terminal' "$TMP/tty"
 	assert_none_left
 }
 
 @test "terminal: a REPL survives Ctrl+C, then exits normally" {
 	# The README's example, as written.
+	# python3 misses a Ctrl+C that comes between its prompt and its
+	# select(2) (its own race, without cancelrun too): typed again
+	# until it answers.
 	pty send '$CR -t 10m -- python3\r' expect '>>> ' \
-	    send '\x03' expect 'KeyboardInterrupt' expect '>>> ' \
+	    send '\x03' until 'KeyboardInterrupt' expect '>>> ' \
 	    send 'print(6 * 7)\r' expect '42' send 'exit()\r' \
 	    expect 'PROMPT' send "$STATUS" expect 'STATUS=0'
 	# Nothing of cancelrun's: the Ctrl+C did not cancel the run.
-	! grep -q 'cancelrun:' "$TMP/tty"
+	not grep -q 'cancelrun:' "$TMP/tty"
 	assert_none_left
 }
 
@@ -128,7 +135,7 @@ both_in() {
 	    expect 'READY' send '\x1a' expect 'Stopped' sleep 3 \
 	    send 'fg\r' expect 'timed out after 2s' send "$STATUS" \
 	    expect 'STATUS=124'
-	! grep -q 'after:' "$TMP/tty"
+	not grep -q 'after:' "$TMP/tty"
 	assert_none_left
 }
 
@@ -165,7 +172,7 @@ both_in() {
 	    send '\x03' expect 'PROMPT' send 'echo "R""C=$?"\r' \
 	    expect 'RC=130'
 	grep -q 'KILL at once after a second signal' "$TMP/tty"
-	! grep -q 'grace period' "$TMP/tty"
+	not grep -q 'grace period' "$TMP/tty"
 	assert_none_left
 }
 
@@ -237,7 +244,7 @@ both_in() {
 	run "$CANCELRUN" -f "$TMP/jobs.ini"
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"jobs.ini:7: job 'b' cannot have the terminal: job 'a' has it (line 3)"* ]]
-	! grep -q "$MARK" <<< "$output"
+	not grep -q "$MARK" <<< "$output"
 	run "$CANCELRUN" --check "$TMP/jobs.ini"
 	[ "$status" -eq 125 ]
 	printf '[job:a]\ncommand = true\nterminal = maybe\n' > "$TMP/bad.ini"
