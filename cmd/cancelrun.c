@@ -554,6 +554,24 @@ struct reporter {
 	bool single;
 };
 
+/* Writes "cancelrun: " and the formatted line to standard error through
+ * the run's output thread (cr_event_print), so that the loop never waits
+ * for a stuck reader; directly if it cannot be queued. */
+static void __attribute__((format(printf, 2, 3)))
+say(const struct cr_event *ev, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s: ", progname);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (cr_event_print(ev, line) < 0)
+		fprintf(stderr, "%s\n", line);
+}
+
 /* Problems are told as they happen, whatever -v says; the rest is -v. */
 static void
 on_event(void *arg, const struct cr_event *ev)
@@ -563,42 +581,39 @@ on_event(void *arg, const struct cr_event *ev)
 	if (ev->kind == CR_EVENT_SIGNAL_REFUSED) {
 		/* A single command's messages do not name the job. */
 		if (r->single || timeout_mode)
-			fprintf(stderr,
-			    "%s: cannot send %s to process %d (%s): %s\n",
-			    progname, cr_signal_name(ev->signo),
-			    (int)ev->pid, ev->command, strerror(ev->error));
+			say(ev, "cannot send %s to process %d (%s): %s",
+			    cr_signal_name(ev->signo), (int)ev->pid,
+			    ev->command, strerror(ev->error));
 		else
-			fprintf(stderr, "%s: %s\n", progname, ev->text);
+			say(ev, "%s", ev->text);
 		return;
 	}
 	if (ev->kind == CR_EVENT_START_FAILED) {
 		/* A single command's is told with its exit status. */
 		if (!r->single && !timeout_mode)
-			fprintf(stderr, "%s: %s\n", progname, ev->text);
+			say(ev, "%s", ev->text);
 		return;
 	}
 	if (ev->kind == CR_EVENT_STOPPING) {
 		/* "Press Ctrl+C again" is for someone at a terminal. */
 		if (isatty(STDERR_FILENO))
-			fprintf(stderr, "%s: %s\n", progname, ev->text);
+			say(ev, "%s", ev->text);
 		return;
 	}
 	if (ev->kind == CR_EVENT_TTY_WAIT && !r->o->verbose) {
-		fprintf(stderr, "%s: '%s' is stopped waiting for terminal %s\n",
-		    progname, ev->job->name,
-		    ev->signo == SIGTTIN ? "input" : "output");
+		say(ev, "'%s' is stopped waiting for terminal %s",
+		    ev->job->name, ev->signo == SIGTTIN ? "input" : "output");
 		return;
 	}
 	if (!r->o->verbose)
 		return;
 	if (timeout_mode) {
 		if (ev->kind == CR_EVENT_SIGNAL_SENT)
-			fprintf(stderr, "%s: sending signal %s to command '%s'\n",
-			    progname, timeout_signal_name(ev->signo),
-			    r->command);
+			say(ev, "sending signal %s to command '%s'",
+			    timeout_signal_name(ev->signo), r->command);
 		return;
 	}
-	fprintf(stderr, "%s: %s\n", progname, ev->text);
+	say(ev, "%s", ev->text);
 }
 
 /* Names what could not be stopped: "[job 'x': ]N process(es) could not be
@@ -1029,10 +1044,12 @@ output_status(const struct cr_result *result, int status)
 			    progname, stream_names[s], strerror(err));
 			lost = EXIT_FAILURE_OWN;
 		} else if (result->output_dropped[s] > 0) {
-			fprintf(stderr, "%s: %s: %llu bytes of the jobs' "
-			    "output not written: its reader took nothing\n",
+			/* Standard error carries lines of ours too. */
+			fprintf(stderr, "%s: %s: %llu bytes of %soutput not "
+			    "written: its reader took nothing\n",
 			    progname, stream_names[s],
-			    result->output_dropped[s]);
+			    result->output_dropped[s],
+			    s == 0 ? "the jobs' " : "");
 			lost = EXIT_FAILURE_OWN;
 		}
 	}

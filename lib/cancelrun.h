@@ -504,10 +504,25 @@ struct cr_event {
 	int error;              /* START_FAILED, SIGNAL_REFUSED: an errno */
 	enum cr_spawn_stage stage; /* START_FAILED */
 	const char *text;       /* always set: one readable line, no newline */
+	struct cr_run *run;     /* the run it comes from, for
+	                           cr_event_print; opaque */
 };
 
-/* Called on the loop thread; EV is valid during the call only. */
+/* Called on the loop thread; EV is valid during the call only.  It must
+ * not block: whatever it writes to a terminal or pipe goes through
+ * cr_event_print. */
 typedef void cr_event_cb(void *arg, const struct cr_event *ev);
+
+/* From an on_event callback: queues LINE and a newline for standard
+ * error, behind the jobs' lines already queued, for the run's output
+ * thread to write; the loop never waits for a slow or stuck reader.  What
+ * is queued when the run ends is written as the jobs' output is (see
+ * cr_run), and counted in cr_result.output_dropped[1] if given up.
+ * Returns 0, or a negative errno when the line was not queued (-ENOMEM,
+ * -EPIPE once standard error's reader has gone, -ESHUTDOWN once the run's
+ * output has been stopped): the caller may write it itself.  Loop thread
+ * only. */
+int cr_event_print(const struct cr_event *ev, const char *line);
 
 struct cr_run_opts {
 	enum cr_leftover leftover;

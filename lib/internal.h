@@ -202,6 +202,11 @@ bool cri_writer_drained(struct cri_writer *w);
  * takes output.  Loop thread only. */
 unsigned long long cri_writer_progress(struct cri_writer *w);
 
+/* Waits up to SECS seconds for the queue to be written out; true if it
+ * was.  Blocks the loop: only before cancelrun stops itself, so that what
+ * it said about why reaches the terminal first.  Loop thread only. */
+bool cri_writer_flush(struct cri_writer *w, double secs);
+
 /* Stops the thread, giving up what is still queued (and the write under
  * way, if it blocks), and frees W.  ERROR and DROPPED (each may be NULL)
  * receive per stream the errno of the first failed write and the bytes

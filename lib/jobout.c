@@ -263,6 +263,7 @@ cri_output_stop(struct sup *sup)
 	if (sup->drain_reg_on)
 		cr_registration_remove(&sup->drain_reg);
 	sup->drain_reg_on = false;
+	sup->out_stopped = true;
 	if (sup->writer == NULL)
 		return;
 	cri_writer_free(sup->writer, sup->result->output_error,
@@ -271,4 +272,47 @@ cri_output_stop(struct sup *sup)
 	for (s = 0; s < 2; s++)
 		if (sup->result->output_error[s] == 0 && sup->out_lost[s] != 0)
 			sup->result->output_error[s] = sup->out_lost[s];
+}
+
+int
+cri_output_say(struct sup *sup, const char *line)
+{
+	struct cri_out_buf b;
+	size_t len = strlen(line);
+	int rc;
+
+	/* After the loop (its last notes), the caller writes itself: nothing
+	 * would write a line queued now. */
+	if (sup->finished || sup->out_stopped)
+		return -ESHUTDOWN;
+	if (sup->out_lost[1] == EPIPE)
+		return -EPIPE;
+	if (sup->writer == NULL &&
+	    (rc = cri_writer_new(sup->loop, writer_cb, sup, &sup->writer)) < 0)
+		return rc;
+	b.data = malloc(len + 1);
+	if (b.data == NULL)
+		return -ENOMEM;
+	memcpy(b.data, line, len);
+	b.data[len] = '\n';
+	b.len = b.cap = len + 1;
+	/* A full queue pauses the jobs' pipes at their next chunk; a line of
+	 * ours is never refused for it. */
+	rc = cri_writer_put(sup->writer, 1, &b);
+	return rc < 0 ? rc : 0;
+}
+
+int
+cr_event_print(const struct cr_event *ev, const char *line)
+{
+	if (ev == NULL || ev->run == NULL || line == NULL)
+		return -EINVAL;
+	return cri_output_say((struct sup *)ev->run, line);
+}
+
+void
+cri_output_flush(struct sup *sup, double secs)
+{
+	if (sup->writer != NULL)
+		(void)cri_writer_flush(sup->writer, secs);
 }

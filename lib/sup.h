@@ -170,6 +170,7 @@ struct sup {
 	                                fails with it */
 	bool draining;               /* all done, output still queued */
 	bool drained;
+	bool out_stopped;            /* cri_output_stop has run */
 	ev_timer drain_timer;
 	ev_tstamp drain_end;
 	unsigned long long drain_progress;
@@ -326,6 +327,15 @@ bool cri_output_drain(struct sup *sup);
 /* Stops the writer, giving up what is left, and records lost output in
  * the result.  After every job's output is closed. */
 void cri_output_stop(struct sup *sup);
+
+/* Gives the writer up to SECS to write what is queued (terminal.c,
+ * before cancelrun stops itself).  Blocks the loop that long at most. */
+void cri_output_flush(struct sup *sup, double secs);
+
+/* Queues LINE and a newline for standard error (cr_event_print),
+ * starting the writer thread if output is not prefixed.  Returns 0 or a
+ * negative errno. */
+int cri_output_say(struct sup *sup, const char *line);
 
 /*
  * sigwatch.c: signals cancelrun receives

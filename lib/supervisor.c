@@ -97,6 +97,7 @@ emit(struct sup *sup, struct cr_event *ev, const struct job *job,
 	if (ev->command == NULL)
 		ev->command = "";
 	ev->text = text;
+	ev->run = (struct cr_run *)sup;
 	sup->opts->on_event(sup->opts->event_arg, ev);
 }
 

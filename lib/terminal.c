@@ -175,6 +175,10 @@ stop_self(struct sup *sup, int sig)
 
 	cri_emit(sup, CR_EVENT_NOTE, NULL, sig, "stopping cancelrun with %s",
 	    cri_signame(sig));
+	/* What was said about it (a command waiting for the terminal) is
+	 * written before the stop, which stops the writer too; briefly, as
+	 * the terminal may be the stuck reader. */
+	cri_output_flush(sup, 0.25);
 	if (w != NULL) {
 		ev_signal_stop(sup->loop, w);
 		(void)signal(sig, SIG_DFL);

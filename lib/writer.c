@@ -38,6 +38,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -69,6 +70,7 @@ struct cri_writer {
 	/* Everything below is shared with the thread, under mu. */
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
+	pthread_cond_t idle;     /* broadcast when queued drops to 0 */
 	struct chunk *head, **tail;
 	struct chunk *inflight;  /* being written by the thread */
 	bool inflight_dropped;   /* ...and counted as dropped by free */
@@ -142,6 +144,7 @@ destroy(struct cri_writer *w)
 		chunk_free(c);
 	}
 	pthread_cond_destroy(&w->cond);
+	pthread_cond_destroy(&w->idle);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
 }
@@ -196,6 +199,8 @@ writer_main(void *arg)
 			w->want_room = false;
 			notify = true;
 		}
+		if (w->queued == 0)
+			pthread_cond_broadcast(&w->idle);
 		if (w->want_empty && w->queued == 0) {
 			w->want_empty = false;
 			notify = true;
@@ -240,6 +245,7 @@ cri_writer_new(struct ev_loop *loop, cri_writer_cb *cb, void *arg,
     struct cri_writer **wp)
 {
 	struct cri_writer *w;
+	pthread_condattr_t ca;
 	sigset_t all, old;
 	int rc;
 
@@ -253,6 +259,10 @@ cri_writer_new(struct ev_loop *loop, cri_writer_cb *cb, void *arg,
 	w->tail = &w->head;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->idle, &ca);
+	pthread_condattr_destroy(&ca);
 	/* The thread inherits a mask with every signal blocked, so that no
 	 * signal is ever delivered to it, not even before it runs. */
 	sigfillset(&all);
@@ -261,6 +271,7 @@ cri_writer_new(struct ev_loop *loop, cri_writer_cb *cb, void *arg,
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		pthread_cond_destroy(&w->cond);
+		pthread_cond_destroy(&w->idle);
 		pthread_mutex_destroy(&w->mu);
 		free(w);
 		return -rc;
@@ -413,4 +424,26 @@ cri_writer_free(struct cri_writer *w, int error[2],
 	}
 	pthread_join(thread, NULL);
 	destroy(w);
+}
+
+bool
+cri_writer_flush(struct cri_writer *w, double secs)
+{
+	struct timespec end;
+	bool empty;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += (time_t)secs;
+	end.tv_nsec += (long)((secs - (double)(time_t)secs) * 1e9);
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (w->queued > 0 && rc == 0)
+		rc = pthread_cond_timedwait(&w->idle, &w->mu, &end);
+	empty = w->queued == 0;
+	pthread_mutex_unlock(&w->mu);
+	return empty;
 }

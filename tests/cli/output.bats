@@ -73,6 +73,59 @@ start_into_fifo() {
 	no_survivors
 }
 
+# job_gone_within SECS PIDFILE: the process whose PID is in PIDFILE has
+# ended within SECS seconds.
+job_gone_within() {
+	local i pid
+	for i in $(seq 1 $(($1 * 10))); do
+		pid=$(cat "$2" 2>/dev/null) && [ -n "$pid" ] && break
+		sleep 0.1
+	done
+	for i in $(seq 1 $(($1 * 10))); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	echo "process $pid still running after $1 s" >&2
+	return 1
+}
+
+@test "a stuck standard error: -v lines do not delay the deadline" {
+	# The command fills the pipe to the stuck reader and blocks there;
+	# the -v lines of cancelrun's at the deadline find it full.  The
+	# command must still get TERM at 1 s.  cancelrun itself then waits
+	# to write its last lines, after the tree is gone, until the reader
+	# goes.
+	stuck_reader
+	env CR_TEST_MARK="$MARK" "$CANCELRUN" -v -t 1s -- sh -c \
+	    'echo $$ >"$0"; exec yes stuck >&2' "$TMP/cmd" 2>"$TMP/ff" &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
+	job_gone_within 4 "$TMP/cmd"
+	kill "$READER"
+	wait_bg
+	[ "$status" -eq 124 ]
+	no_survivors
+}
+
+@test "a stuck standard error in a job file: -v lines do not delay INT" {
+	printf '[job:a]\ncommand = sh -c "echo $$ >%s; exec yes a >&2"\n' \
+	    "$TMP/cmd" >"$TMP/j.ini"
+	printf '[job:b]\ncommand = sleep 60\n' >>"$TMP/j.ini"
+	stuck_reader
+	env CR_TEST_MARK="$MARK" "$CANCELRUN" -v -f "$TMP/j.ini" \
+	    2>"$TMP/ff" &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
+	wait_file "$TMP/cmd"
+	sleep 1 # the queue and the pipe fill
+	kill -INT "$BG_PID"
+	job_gone_within 3 "$TMP/cmd"
+	kill "$READER"
+	wait_bg
+	[ "$status" -eq 130 ]
+	no_survivors
+}
+
 @test "a stuck reader: timers still run while output is held back" {
 	# A job that prints nothing must still be stopped by its own
 	# deadline while the other job's output fills the queue.
