@@ -23,7 +23,6 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cancelrun.h"
@@ -1297,32 +1296,10 @@ run(const struct options *o)
  * kernel drops an ignored signal on arrival, but never a blocked one: an
  * INT that comes while we start is kept pending and acted on.
  */
-/* The kernel's struct sigaction, to ask about glibc's own 32 and 33,
- * which its sigaction() refuses even to report. */
-struct kernel_sigaction {
-	void (*handler)(int);
-	unsigned long flags;
-	void (*restorer)(void);
-	unsigned long mask;
-};
-
-/* Adds SIG to SET, for every signal: glibc's sigaddset() refuses 32 and
- * 33.  Signal N is bit N - 1 of glibc's sigset_t. */
-static void
-sigset_add_any(sigset_t *set, int sig)
-{
-	unsigned long *word = (unsigned long *)set;
-	unsigned bits = 8 * sizeof(*word);
-
-	word[(sig - 1) / bits] |= 1UL << ((sig - 1) % bits);
-}
-
 static void __attribute__((constructor))
 hold_signals(void)
 {
-	struct kernel_sigaction ksa;
 	sigset_t set;
-	int sig;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -1332,11 +1309,8 @@ hold_signals(void)
 	sigprocmask(SIG_BLOCK, &set, &inherited_mask);
 	/* Asked of the kernel: a caller such as make(1) may have left
 	 * glibc's own 32 and 33 ignored, and timeout(1) passes that on. */
-	sigemptyset(&inherited_ignored);
-	for (sig = 1; sig < NSIG; sig++)
-		if (syscall(SYS_rt_sigaction, sig, NULL, &ksa,
-		    sizeof(ksa.mask)) == 0 && ksa.handler == SIG_IGN)
-			sigset_add_any(&inherited_ignored, sig);
+	if (cr_signal_ignored(&inherited_ignored) < 0)
+		sigemptyset(&inherited_ignored);
 }
 
 int

@@ -97,6 +97,14 @@ int cr_signal_parse(const char *s);
  * static.  Any thread. */
 const char *cr_signal_name(int signo);
 
+/* Fills SET with every signal whose disposition is SIG_IGN now, asking
+ * the kernel: glibc's sigaction() refuses its own 32 and 33, which a
+ * caller (make, timeout) may still have left ignored for us.  Test SET
+ * with sigismember() for ordinary signals; for 32 and 33 glibc's
+ * sigismember() refuses too: signal N is bit N - 1 of glibc's sigset_t.
+ * Returns 0 or a negative errno.  Any thread; async-signal-safe. */
+int cr_signal_ignored(sigset_t *set);
+
 /*
  * Termination sequences (stop ladders).
  *

@@ -62,14 +62,6 @@ struct guard_msg {
  * iteration (a socket holds a few hundred messages, not thousands). */
 #define GUARD_BATCH 256
 
-/* The kernel's struct sigaction for rt_sigaction(2) (see proc.c). */
-struct kernel_sigaction {
-	void (*handler)(int);
-	unsigned long flags;
-	void (*restorer)(void);
-	unsigned long mask;
-};
-
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -176,7 +168,7 @@ blank_identity(void)
 static void __attribute__((no_sanitize_address))
 guard_setup(int keep1, int keep2)
 {
-	struct kernel_sigaction ksa;
+	struct cri_ksigaction ksa;
 	sigset_t none;
 	int sig, lo, hi;
 
@@ -192,8 +184,7 @@ guard_setup(int keep1, int keep2)
 		    sig == SIGHUP || sig == SIGQUIT || sig == SIGTSTP ||
 		    sig == SIGTTIN || sig == SIGTTOU || sig == SIGPIPE ?
 		    SIG_IGN : SIG_DFL;
-		(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL,
-		    sizeof(ksa.mask));
+		(void)cri_ksigaction(sig, &ksa, NULL);
 	}
 	sigemptyset(&none);
 	(void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL,

@@ -42,6 +42,8 @@ struct cr_node *cri_plan_add_node(struct cr_plan *plan, struct cr_node *parent,
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 struct cri_spawn {
 	char *const *argv;      /* argv[0] is looked up in PATH */
@@ -60,10 +62,31 @@ struct cri_spawn {
 	                           execs, as a shell does for a job */
 };
 
-/* Whether SIG is in SET, for every signal 1..NSIG-1: glibc's
- * sigismember() refuses its own 32 and 33, which a caller may still have
- * left ignored.  Async-signal-safe. */
+/* Whether SIG is in SET, and adding SIG to SET, for every signal
+ * 1..NSIG-1: glibc's sigismember() and sigaddset() refuse its own 32 and
+ * 33, which a caller may still have left ignored.  Async-signal-safe. */
 bool cri_sigset_has(const sigset_t *set, int sig);
+void cri_sigset_add(sigset_t *set, int sig);
+
+/* The kernel's struct sigaction for rt_sigaction(2) on Linux, which
+ * reaches 32 and 33 too. */
+struct cri_ksigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+
+/* rt_sigaction(2) itself: 0 or -1 with errno.  Async-signal-safe; inline,
+ * so that the child of cri_spawn, which ASan must not instrument, calls
+ * nothing that is. */
+static inline int
+cri_ksigaction(int sig, const struct cri_ksigaction *act,
+    struct cri_ksigaction *old)
+{
+	return (int)syscall(SYS_rt_sigaction, sig, act, old,
+	    sizeof(((struct cri_ksigaction *)0)->mask));
+}
 
 /* Starts SP's command.  Returns 0 with *PID set; or a negative errno value
  * of a failed start in the child (ENOENT, EACCES, ...) with *PID set to the

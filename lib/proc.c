@@ -98,14 +98,6 @@ cloexec_from_3(void)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-/* The kernel's struct sigaction for rt_sigaction(2) on Linux. */
-struct kernel_sigaction {
-	void (*handler)(int);
-	unsigned long flags;
-	void (*restorer)(void);
-	unsigned long mask;
-};
-
 /* Sets SIG to SIG_DFL, or to SIG_IGN with IGNORE.  glibc's sigaction()
  * refuses the real-time signals it reserves for itself (32 and 33), yet
  * they may arrive ignored and exec would keep them so: ask the kernel
@@ -113,11 +105,11 @@ struct kernel_sigaction {
 static void
 reset_disposition(int sig, bool ignore)
 {
-	struct kernel_sigaction ksa;
+	struct cri_ksigaction ksa;
 
 	memset(&ksa, 0, sizeof(ksa));
 	ksa.handler = ignore ? SIG_IGN : SIG_DFL;
-	(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+	(void)cri_ksigaction(sig, &ksa, NULL);
 }
 
 struct child_args {
@@ -240,18 +232,6 @@ cri_spawn(const struct cri_spawn *sp, pid_t *pidp, enum cr_spawn_stage *stagep)
 		return -args.err; /* The child exits 127; libev reaps it. */
 	*stagep = CR_SPAWN_EXEC;
 	return 0;
-}
-
-bool
-cri_sigset_has(const sigset_t *set, int sig)
-{
-	const unsigned long *word = (const unsigned long *)set;
-	unsigned bits = 8 * sizeof(*word);
-
-	/* glibc's layout: signal N is bit N - 1. */
-	if (sig <= 0 || (size_t)sig > 8 * sizeof(*set))
-		return false;
-	return (word[(sig - 1) / bits] >> ((sig - 1) % bits) & 1) != 0;
 }
 
 /*

@@ -339,3 +339,46 @@ cr_term_seq_grace(const struct cr_term_seq *seq)
 	}
 	return -1;
 }
+
+bool
+cri_sigset_has(const sigset_t *set, int sig)
+{
+	const unsigned long *word = (const unsigned long *)set;
+	unsigned bits = 8 * sizeof(*word);
+
+	/* glibc's layout: signal N is bit N - 1. */
+	if (sig <= 0 || (size_t)sig > 8 * sizeof(*set))
+		return false;
+	return (word[(sig - 1) / bits] >> ((sig - 1) % bits) & 1) != 0;
+}
+
+void
+cri_sigset_add(sigset_t *set, int sig)
+{
+	unsigned long *word = (unsigned long *)set;
+	unsigned bits = 8 * sizeof(*word);
+
+	if (sig <= 0 || (size_t)sig > 8 * sizeof(*set))
+		return;
+	word[(sig - 1) / bits] |= 1UL << ((sig - 1) % bits);
+}
+
+int
+cr_signal_ignored(sigset_t *set)
+{
+	struct cri_ksigaction ksa;
+	int sig;
+
+	if (set == NULL)
+		return -EINVAL;
+	sigemptyset(set);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (cri_ksigaction(sig, NULL, &ksa) < 0)
+			return -errno;
+		if (ksa.handler == SIG_IGN)
+			cri_sigset_add(set, sig);
+	}
+	return 0;
+}

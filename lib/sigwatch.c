@@ -58,15 +58,6 @@ static volatile sig_atomic_t pass_pending[NSIG];
 static struct ev_loop *volatile pass_loop;
 static ev_async pass_async;
 
-/* The kernel's struct sigaction for rt_sigaction(2) on Linux, as proc.c
- * uses it: glibc's sigaction() refuses its own signals 32 and 33. */
-struct kernel_sigaction {
-	void (*handler)(int);
-	unsigned long flags;
-	void (*restorer)(void);
-	unsigned long mask;
-};
-
 static enum sig_action
 sig_action(const struct sup *sup, int sig)
 {
@@ -269,23 +260,21 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static int
 kernel_sigaction_set(int sig, int template, void (*handler)(int))
 {
-	struct kernel_sigaction ksa;
+	struct cri_ksigaction ksa;
 
-	if (syscall(SYS_rt_sigaction, template, NULL, &ksa,
-	    sizeof(ksa.mask)) < 0)
+	if (cri_ksigaction(template, NULL, &ksa) < 0)
 		return -1;
 	ksa.handler = handler;
 	ksa.mask = ~0UL;
-	return (int)syscall(SYS_rt_sigaction, sig, &ksa, NULL,
-	    sizeof(ksa.mask));
+	return cri_ksigaction(sig, &ksa, NULL);
 }
 
 static bool
 kernel_sigaction_is_default(int sig)
 {
-	struct kernel_sigaction ksa;
+	struct cri_ksigaction ksa;
 
-	if (syscall(SYS_rt_sigaction, sig, NULL, &ksa, sizeof(ksa.mask)) < 0)
+	if (cri_ksigaction(sig, NULL, &ksa) < 0)
 		return false;
 	return ksa.handler == SIG_DFL || ksa.handler == SIG_IGN;
 }
@@ -367,7 +356,7 @@ cri_sigwatch_start(struct sup *sup)
 void
 cri_sigwatch_stop(struct sup *sup)
 {
-	struct kernel_sigaction ksa;
+	struct cri_ksigaction ksa;
 	struct sigaction sa;
 	size_t i;
 	int sig;
@@ -387,13 +376,11 @@ cri_sigwatch_stop(struct sup *sup)
 		sa.sa_handler = sig == SIGPIPE ? SIG_IGN : SIG_DFL;
 		if (sigaction(sig, &sa, NULL) == 0)
 			continue;
-		if (syscall(SYS_rt_sigaction, sig, NULL, &ksa,
-		    sizeof(ksa.mask)) == 0 &&
+		if (cri_ksigaction(sig, NULL, &ksa) == 0 &&
 		    ksa.handler == (void (*)(int))(void *)pass_handler) {
 			memset(&ksa, 0, sizeof(ksa));
 			ksa.handler = SIG_DFL;
-			(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL,
-			    sizeof(ksa.mask));
+			(void)cri_ksigaction(sig, &ksa, NULL);
 		}
 	}
 	ev_async_stop(sup->loop, &pass_async);

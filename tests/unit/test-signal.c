@@ -11,6 +11,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cancelrun.h"
 #include "tap.h"
@@ -679,6 +681,59 @@ test_seq_grace(void)
 	}
 }
 
+/* Signal N is bit N - 1 of glibc's sigset_t, for 32 and 33 too. */
+static int
+has(const sigset_t *set, int sig)
+{
+	const unsigned long *w = (const unsigned long *)set;
+	unsigned bits = 8 * sizeof(*w);
+
+	return (int)(w[(sig - 1) / bits] >> ((sig - 1) % bits) & 1);
+}
+
+/* The kernel's struct sigaction, to ignore glibc's own 33. */
+struct ksa {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+
+static void
+test_ignored(void)
+{
+	struct ksa k, old33;
+	struct sigaction ign, old_usr1, cur;
+	sigset_t set;
+	int sig, others = 0;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGUSR1, &ign, &old_usr1);
+	memset(&k, 0, sizeof(k));
+	k.handler = SIG_IGN;
+	syscall(SYS_rt_sigaction, 33, &k, &old33, sizeof(k.mask));
+	TAP_EQ_INT(cr_signal_ignored(&set), 0, "cr_signal_ignored");
+	TAP_EQ_INT(has(&set, SIGUSR1), 1, "USR1 ignored: in the set");
+	TAP_EQ_INT(has(&set, 33), 1, "33 ignored: in the set");
+	TAP_EQ_INT(has(&set, SIGUSR2), 0, "USR2 at its default: not in it");
+	/* The rest as sigaction() tells it (the test may have inherited
+	 * some ignored: a background job's INT). */
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == 32 || sig == 33 || sig == SIGKILL ||
+		    sig == SIGSTOP || sigaction(sig, NULL, &cur) < 0)
+			continue;
+		if (has(&set, sig) != (cur.sa_handler == SIG_IGN)) {
+			tap_diag("signal %d: set says %d", sig, has(&set, sig));
+			others++;
+		}
+	}
+	TAP_EQ_INT(others, 0, "the others as sigaction() says");
+	TAP_EQ_INT(cr_signal_ignored(NULL), -EINVAL, "NULL is refused");
+	sigaction(SIGUSR1, &old_usr1, NULL);
+	syscall(SYS_rt_sigaction, 33, &old33, NULL, sizeof(k.mask));
+}
+
 int
 main(void)
 {
@@ -697,5 +752,6 @@ main(void)
 	test_seq_format_buffers();
 	test_seq_round_trip();
 	test_seq_grace();
+	test_ignored();
 	return tap_done();
 }
