@@ -41,6 +41,12 @@ start_into_fifo() {
 	BG_PIDS+=("$BG_PID")
 }
 
+# n_marked_at_least N: N or more marked processes (cancelrun and its jobs)
+# are running.
+n_marked_at_least() {
+	[ "$(marked_pids | wc -l)" -ge "$1" ]
+}
+
 @test "a stuck reader does not delay a 1s deadline: 124 within 3s" {
 	jobs_yes2 "$TMP/j.ini" 1s
 	stuck_reader
@@ -62,6 +68,10 @@ start_into_fifo() {
 	jobs_yes2 "$TMP/j.ini"
 	stuck_reader
 	start_into_fifo -q -f "$TMP/j.ini"
+	# Not before the jobs run: an INT that came before cancelrun had
+	# blocked it (a slow start under ASan) would find it ignored, as a
+	# background job inherits INT, and be lost.
+	wait_for n_marked_at_least 3
 	sleep 0.5
 	kill -INT "$BG_PID"
 	t0=$(now_ms)
