@@ -149,7 +149,7 @@ check_orphans() {
 
 @test "PID 1: timeout stops orphans re-parented to PID 1, with the stop signal" {
 	orphans_script
-	ns_start -t 1s -g 1s -- bash "$TMP/cmd" "$MARK" "$TMP"
+	ns_start -t 3s -g 1s -- bash "$TMP/cmd" "$MARK" "$TMP"
 	check_orphans
 	cr_wait
 	expect_status 124
@@ -258,7 +258,7 @@ signal_case() {
 
 @test "PID 1: -v says how many processes each step signalled" {
 	orphans_script
-	ns_start -v -t 1s -g 1s -- bash "$TMP/cmd" "$MARK" "$TMP"
+	ns_start -v -t 3s -g 1s -- bash "$TMP/cmd" "$MARK" "$TMP"
 	check_orphans
 	cr_wait
 	expect_status 124
