@@ -305,7 +305,6 @@ guard_main(int pidfd, int sock)
 struct start_args {
 	pid_t parent;           /* cancelrun */
 	int sock;               /* the guard's end */
-	volatile int ok;        /* set by the intermediate */
 };
 
 /* The intermediate child: shares cancelrun's memory (vfork-like) while
@@ -326,8 +325,8 @@ intermediate(void *arg)
 	pid = syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, 0UL, 0UL, 0UL);
 	if (pid == 0)
 		guard_main(pidfd, a->sock);
-	a->ok = pid > 0;
-	_exit(0);
+	/* Whether the guard runs is the exit status. */
+	_exit(pid > 0 ? 0 : 1);
 }
 
 void
@@ -351,16 +350,22 @@ cri_guard_start(struct sup *sup)
 	 * memory, nor in the guard before it has reset them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+#ifdef CRI_FORK_CHILDREN
+	/* A copy of our memory (see internal.h). */
+	pid = clone(intermediate, stack + sizeof(stack), CLONE_VFORK, &args);
+#else
 	/* No exit signal: its end wakes neither libev nor anyone else. */
 	pid = clone(intermediate, stack + sizeof(stack),
 	    CLONE_VM | CLONE_VFORK, &args);
+#endif
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(sv[1]);
 	/* The intermediate has exited: reap it (libev's waitpid does not
 	 * see a child without exit signal). */
+	st = 1;
 	while (pid > 0 && waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
 		continue;
-	if (pid < 0 || !args.ok) {
+	if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		close(sv[0]);
 		return;
 	}

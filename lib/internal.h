@@ -77,6 +77,20 @@ struct cri_ksigaction {
 	unsigned long mask;
 };
 
+/* Under ThreadSanitizer, children that would share cancelrun's memory
+ * until they exec (cri_spawn, the guard) get a copy of it instead (clone
+ * without CLONE_VM, still CLONE_VFORK): TSan keeps
+ * per-thread state that the interceptors of such a child would change
+ * under the parent and leave inconsistent at exec (held locks, counters
+ * never brought back), which later stops signals from reaching libev. */
+#if defined(__SANITIZE_THREAD__)
+#define CRI_FORK_CHILDREN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CRI_FORK_CHILDREN 1
+#endif
+#endif
+
 /* rt_sigaction(2) itself: 0 or -1 with errno.  Async-signal-safe; inline,
  * so that the child of cri_spawn, which ASan must not instrument, calls
  * nothing that is. */

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -119,6 +120,9 @@ struct child_args {
 	pid_t parent;           /* cancelrun */
 	volatile int err;       /* written by the child, read after exec */
 	volatile int stage;     /* enum cr_spawn_stage of that error */
+	int *report;            /* CRI_FORK_CHILDREN: err and stage go
+	                           into this shared page too, the rest of
+	                           the memory being the child's copy */
 };
 
 /* The child's side of cri_spawn, from clone to exec.  Leaves a failure's
@@ -179,8 +183,42 @@ child_exec(void *arg)
 	execvpe(sp->argv[0], sp->argv, a->env);
 fail:
 	a->err = errno != 0 ? errno : EINVAL;
+	if (a->report != NULL) {
+		a->report[0] = a->err;
+		a->report[1] = a->stage;
+	}
 	_exit(127);
 }
+
+#ifdef CRI_FORK_CHILDREN
+/* cri_spawn's clone without CLONE_VM: the child has a copy of our memory,
+ * and we still wait until it has exec'd or exited (CLONE_VFORK).  The
+ * error comes back in a page shared with every such child. */
+static pid_t
+fork_child(struct child_args *a, char *stack_top)
+{
+	static int *report;
+	pid_t pid;
+
+	if (report == NULL) {
+		report = mmap(NULL, 2 * sizeof(int), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (report == MAP_FAILED) {
+			report = NULL;
+			return -1;
+		}
+	}
+	a->report = report;
+	report[0] = report[1] = 0;
+	pid = clone(child_exec, stack_top, CLONE_VFORK | SIGCHLD, a);
+	if (pid > 0) {
+		a->err = report[0];
+		a->stage = report[1];
+	}
+	a->report = NULL;
+	return pid;
+}
+#endif
 
 int
 cri_spawn(const struct cri_spawn *sp, pid_t *pidp, enum cr_spawn_stage *stagep)
@@ -214,8 +252,12 @@ cri_spawn(const struct cri_spawn *sp, pid_t *pidp, enum cr_spawn_stage *stagep)
 	 * everything stays blocked until it has reset the dispositions. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+#ifdef CRI_FORK_CHILDREN
+	pid = fork_child(&args, stack + sizeof(stack));
+#else
 	pid = clone(child_exec, stack + sizeof(stack),
 	    CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+#endif
 	err = pid < 0 ? -errno : 0;
 	/* Here the child has exec'd or exited.  Its own setpgid has made the
 	 * group already; this one fails with EACCES after the exec, and is
