@@ -170,6 +170,9 @@ struct cri_out {
 	struct cri_out_buf partial; /* a line still waiting for its end */
 	bool midline;            /* a long line's first piece went out */
 	bool discard;            /* the stream is lost: read and drop */
+	bool big;                /* the pipe was grown (output.c's budget) */
+	unsigned x16;            /* bytes out per 16 read, at the last read */
+	bool grow_refused;       /* the system refused to grow it */
 };
 
 /* Makes the pipe a job writes into, carried to STREAM (0 stdout, 1 stderr)
@@ -197,8 +200,9 @@ void cri_out_abandon(struct cri_out *o);
  * and stderr, so that the loop never blocks on a reader.
  */
 
-/* A chunk's usual size: what one cri_out_read call formats at most. */
-#define CRI_CHUNK_SIZE 65536
+/* A chunk's usual size: output.c hands lines over in chunks of at most
+ * this (but for a single longer line). */
+#define CRI_CHUNK_SIZE (256 * 1024)
 
 enum cri_writer_event {
 	CRI_WRITER_LOST,         /* STREAM failed with ERR (EPIPE: no reader) */

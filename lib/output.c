@@ -9,6 +9,26 @@
  * different jobs never mix and the loop never blocks on the reader.  A
  * partial line waits for its end; one longer than CR_LINE_MAX goes out in
  * pieces, only the first with the prefix.
+ *
+ * Throughput: a pipe of the default 64 KiB makes a job that writes fast
+ * and the loop take turns, a few system calls and two context switches
+ * per 64 KiB.  So a pipe that a read finds well filled is grown to
+ * BIG_PIPE (F_SETPIPE_SZ) and read BIG_PIPE at a time; at most
+ * BIG_PIPES_MAX pipes are big at once, so that the pipe buffers a user may
+ * have (fs/pipe-user-pages-soft) are not spent on us, and when the
+ * system's limits refuse, the pipe stays as it was.  Pipes that carry
+ * little are never grown: starting many jobs costs no more.  BIG_PIPE is
+ * no larger because what a pipe holds when its job ends is read and
+ * queued at once, whatever the reader does: 1 MiB of "y\n" would queue
+ * 3 MiB of "[name] y\n" beyond the queue's bound (with a stuck reader
+ * the run gives that up, but it is memory meanwhile).  For the same
+ * reason a read takes less when the last one's prefixes weighed more
+ * than its lines (x16).
+ *
+ * The read ends are moved up to FD_HIGH or above: they live as long as
+ * their job, and kept low they would push the write ends of the next
+ * jobs' pipes up, and with them the part of the descriptor table that
+ * each new child copies (proc.c).
  */
 #include <config.h>
 
@@ -21,7 +41,16 @@
 #include "internal.h"
 
 #define CR_LINE_MAX 65536
-#define READ_MAX 65536
+/* A grown pipe's size, and how much one read takes at most. */
+#define BIG_PIPE (256 * 1024)
+#define READ_MAX BIG_PIPE
+/* A read that returns this much grows the pipe. */
+#define GROW_AT (32 * 1024)
+#define BIG_PIPES_MAX 16
+#define FD_HIGH 256
+
+/* Pipes grown now (loop thread only). */
+static unsigned n_big;
 
 /* Makes room for LEN more bytes in *OUT. */
 static int
@@ -52,6 +81,21 @@ append(struct cri_out_buf *b, const char *s, size_t len)
 	}
 }
 
+/* FD, moved to FD_HIGH or above when the limits allow (else left). */
+static int
+move_high(int fd)
+{
+	int high;
+
+	if (fd >= FD_HIGH)
+		return fd;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, FD_HIGH);
+	if (high < 0)
+		return fd;
+	close(fd);
+	return high;
+}
+
 int
 cri_out_open(struct cri_out *o, const char *name, int stream,
     struct cri_writer *w, int *write_fd)
@@ -70,6 +114,7 @@ cri_out_open(struct cri_out *o, const char *name, int stream,
 		o->prefix = NULL;
 		return -errno;
 	}
+	fds[0] = move_high(fds[0]);
 	(void)fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	o->prefix[0] = '[';
 	memcpy(o->prefix + 1, name, len);
@@ -82,14 +127,32 @@ cri_out_open(struct cri_out *o, const char *name, int stream,
 	return 0;
 }
 
-/* Turns the bytes in BUF into prefixed whole lines in OUT; what is left
- * of a line stays in o->partial. */
+/* Hands what OUT holds to the writer and takes a spare buffer for what
+ * follows. */
+static void
+flush(struct cri_out *o, struct cri_out_buf *out)
+{
+	if (out->len > 0)
+		(void)cri_writer_put(o->writer, o->stream, out);
+	cri_writer_buf(o->writer, out);
+}
+
+/* Turns the bytes in BUF into prefixed whole lines in OUT, which goes to
+ * the writer whenever the next line would take it past CRI_CHUNK_SIZE;
+ * what is left of a line stays in o->partial. */
 static void
 take(struct cri_out *o, const char *buf, size_t len, struct cri_out_buf *out)
 {
 	const char *nl;
-	size_t n;
+	size_t n, need, lines = 0, raw = len;
 
+	/* A new buffer is made as large as this read's lines will likely
+	 * need, rather than grown (and copied) as they come. */
+	if (out->cap == 0) {
+		need = len + len / 4 + o->prefix_len + o->partial.len;
+		(void)reserve(out, need < CRI_CHUNK_SIZE ? need :
+		    CRI_CHUNK_SIZE);
+	}
 	while (len > 0) {
 		nl = memchr(buf, '\n', len);
 		if (nl == NULL) {
@@ -102,20 +165,36 @@ take(struct cri_out *o, const char *buf, size_t len, struct cri_out_buf *out)
 				o->partial.len = 0;
 				o->midline = true;
 			}
+			o->x16 = (unsigned)((raw + lines * o->prefix_len) * 16
+			    / raw);
 			return;
 		}
 		n = (size_t)(nl - buf) + 1;
-		if (!o->midline)
-			append(out, o->prefix, o->prefix_len);
-		if (o->partial.len > 0) {
-			append(out, o->partial.data, o->partial.len);
-			o->partial.len = 0;
+		need = n + o->partial.len + (o->midline ? 0 : o->prefix_len);
+		if (out->len > 0 && out->len + need > CRI_CHUNK_SIZE)
+			flush(o, out);
+		if (reserve(out, need) == 0) {
+			/* One line: prefix, what waited, and its end. */
+			if (!o->midline) {
+				memcpy(out->data + out->len, o->prefix,
+				    o->prefix_len);
+				out->len += o->prefix_len;
+			}
+			if (o->partial.len > 0) {
+				memcpy(out->data + out->len, o->partial.data,
+				    o->partial.len);
+				out->len += o->partial.len;
+			}
+			memcpy(out->data + out->len, buf, n);
+			out->len += n;
 		}
-		append(out, buf, n);
+		o->partial.len = 0;
 		o->midline = false;
 		buf += n;
 		len -= n;
+		lines++;
 	}
+	o->x16 = (unsigned)((raw + lines * o->prefix_len) * 16 / raw);
 }
 
 /* Ends a last line that had no newline. */
@@ -132,12 +211,29 @@ finish_line(struct cri_out *o, struct cri_out_buf *out)
 	o->midline = false;
 }
 
-/* Hands what OUT holds to the writer. */
+/* After a read of N bytes: a pipe that a read finds this full carries a
+ * job that writes fast, and grows, within the budget and the system's
+ * limits (which may refuse: the pipe then stays as it is). */
 static void
-flush(struct cri_out *o, struct cri_out_buf *out)
+maybe_grow(struct cri_out *o, size_t n)
 {
-	if (out->len > 0)
-		(void)cri_writer_put(o->writer, o->stream, out);
+	if (n < GROW_AT || o->big || o->grow_refused || n_big >= BIG_PIPES_MAX)
+		return;
+	if (fcntl(o->fd, F_SETPIPE_SZ, BIG_PIPE) < 0) {
+		o->grow_refused = true;
+		return;
+	}
+	o->big = true;
+	n_big++;
+}
+
+/* Gives back O's share of the budget of big pipes. */
+static void
+shrink(struct cri_out *o)
+{
+	if (o->big)
+		n_big--;
+	o->big = false;
 }
 
 /* Reads what the pipe holds: one read's worth, or with CLOSING all of it
@@ -145,9 +241,11 @@ flush(struct cri_out *o, struct cri_out_buf *out)
 static int
 out_read(struct cri_out *o, bool closing)
 {
-	/* Loop thread only, so one read buffer serves every job. */
+	/* Loop thread only, so one read buffer serves every job; only the
+	 * part that reads have filled is ever touched. */
 	static char buf[READ_MAX];
 	struct cri_out_buf out = { NULL, 0, 0 };
+	size_t want;
 	ssize_t n;
 	int rc = 0;
 
@@ -155,14 +253,18 @@ out_read(struct cri_out *o, bool closing)
 		return 1;
 	if (!o->discard)
 		cri_writer_buf(o->writer, &out);
+	/* What one read adds to the queue stays near READ_MAX, also when
+	 * short lines make the prefixes weigh more than the lines. */
+	want = sizeof(buf);
+	if (o->x16 > 16)
+		want = want * 16 / o->x16;
 	for (;;) {
-		n = read(o->fd, buf, sizeof(buf));
+		n = read(o->fd, buf, want);
 		if (n > 0) {
 			if (!o->discard)
 				take(o, buf, (size_t)n, &out);
-			if (out.len >= CRI_CHUNK_SIZE)
-				flush(o, &out);
-			if ((size_t)n < sizeof(buf) || !closing)
+			maybe_grow(o, (size_t)n);
+			if ((size_t)n < want || !closing)
 				break; /* most likely drained */
 			continue;
 		}
@@ -174,7 +276,8 @@ out_read(struct cri_out *o, bool closing)
 	}
 	if ((rc == 1 || closing) && !o->discard)
 		finish_line(o, &out);
-	flush(o, &out);
+	if (out.len > 0)
+		(void)cri_writer_put(o->writer, o->stream, &out);
 	free(out.data);
 	return rc;
 }
@@ -193,6 +296,7 @@ cri_out_close(struct cri_out *o)
 		close(o->fd);
 	}
 	o->fd = -1;
+	shrink(o);
 	free(o->partial.data);
 	free(o->prefix);
 	o->partial.data = NULL;
@@ -205,6 +309,7 @@ cri_out_abandon(struct cri_out *o)
 	if (o->fd >= 0)
 		close(o->fd);
 	o->fd = -1;
+	shrink(o);
 	o->partial.len = 0;
 	o->midline = false;
 }

@@ -6,8 +6,15 @@
  * execute) can be told from 127 (not found).  The fork is a clone with
  * CLONE_VM | CLONE_VFORK, as vfork(2): the child borrows cancelrun's memory
  * until it execs, while cancelrun waits, so no page table is copied and
- * none torn down again: starting 10,000 jobs stays linear.  The exec error
- * comes back in that shared memory.  Between clone and exec the child makes
+ * none torn down again: starting 10,000 jobs stays linear.  The clone also
+ * shares the descriptor table (CLONE_FILES), and the child's first act is
+ * to take a private copy of only its low end, below the highest descriptor
+ * it needs (close_range with CLOSE_RANGE_UNSHARE): a copy of the whole
+ * table, which exec would then close again, costs O(descriptors) per job,
+ * and with prefixed output every running job holds two, so starting N jobs
+ * would cost O(N^2).  The long-lived descriptors (the jobs' pipes, output.c)
+ * are kept high for that reason.  The exec error comes back in that shared
+ * memory.  Between clone and exec the child makes
  * only async-signal-safe calls and writes nothing of ours but the error:
  * its own process group (the terminal's foreground group when it is given
  * the terminal), default dispositions for every signal (exec would keep
@@ -47,6 +54,9 @@ extern char **environ;
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
 #endif
 
 /* Builds the child's environment: environ with ADD's NAME=value entries
@@ -99,6 +109,31 @@ cloexec_from_3(void)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/* Gives the child a descriptor table of its own, copied from the shared
+ * one only below the highest descriptor SP needs: the rest would only be
+ * closed by exec.  Must come before the child changes any descriptor: until
+ * then the table is cancelrun's.  Returns 0 or -1 with errno set.
+ * Async-signal-safe. */
+static int
+unshare_low(const struct cri_spawn *sp)
+{
+	int hi = 2;
+
+	if (sp->stdin_fd > hi)
+		hi = sp->stdin_fd;
+	if (sp->stdout_fd > hi)
+		hi = sp->stdout_fd;
+	if (sp->stderr_fd > hi)
+		hi = sp->stderr_fd;
+	if (sp->tty_fd > hi)
+		hi = sp->tty_fd;
+	if (syscall(SYS_close_range, (unsigned)hi + 1, ~0U,
+	    CLOSE_RANGE_UNSHARE) == 0)
+		return 0;
+	/* Kernels before 5.9: a copy of the whole table. */
+	return unshare(CLONE_FILES);
+}
+
 /* Sets SIG to SIG_DFL, or to SIG_IGN with IGNORE.  glibc's sigaction()
  * refuses the real-time signals it reserves for itself (32 and 33), yet
  * they may arrive ignored and exec would keep them so: ask the kernel
@@ -137,9 +172,11 @@ child_exec(void *arg)
 	const struct cri_spawn *sp = a->sp;
 	int sig;
 
+	a->stage = CR_SPAWN_SETUP;
+	if (unshare_low(sp) < 0)
+		goto fail;
 	if (sp->own_group)
 		(void)setpgid(0, 0);
-	a->stage = CR_SPAWN_SETUP;
 	/* The terminal, before exec: the command may read it at once, and
 	 * would be stopped by SIGTTIN if its group were not the foreground
 	 * group yet.  SIGTTOU is blocked here, so the call is allowed. */
@@ -256,7 +293,7 @@ cri_spawn(const struct cri_spawn *sp, pid_t *pidp, enum cr_spawn_stage *stagep)
 	pid = fork_child(&args, stack + sizeof(stack));
 #else
 	pid = clone(child_exec, stack + sizeof(stack),
-	    CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+	    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &args);
 #endif
 	err = pid < 0 ? -errno : 0;
 	/* Here the child has exec'd or exited.  Its own setpgid has made the

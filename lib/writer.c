@@ -50,8 +50,9 @@
  * thread busy, small enough to be nothing beside the jobs themselves. */
 #define QUEUE_HIGH (1024 * 1024)
 #define QUEUE_LOW (QUEUE_HIGH / 2)
-/* Spare buffers kept for reuse, so that steady output costs no malloc. */
-#define SPARE_MAX 4
+/* Spare buffers kept for reuse, so that steady output costs no malloc:
+ * as many as a full queue holds, and the one the loop fills. */
+#define SPARE_MAX (QUEUE_HIGH / CRI_CHUNK_SIZE + 2)
 
 struct chunk {
 	struct chunk *next;
@@ -100,7 +101,7 @@ chunk_free(struct chunk *c)
 static void
 recycle(struct cri_writer *w, struct chunk *c)
 {
-	if (w->n_spare < SPARE_MAX && c->cap <= 4 * CRI_CHUNK_SIZE) {
+	if (w->n_spare < SPARE_MAX && c->cap <= CRI_CHUNK_SIZE) {
 		c->len = 0;
 		c->next = w->spare;
 		w->spare = c;
