@@ -16,7 +16,8 @@
  * round, so that slow drifts of a shared machine hit all of them alike.
  *
  * Modes (times from CLOCK_MONOTONIC):
- *   wall -r R           wall time from just before exec until reaped, us
+ *   wall -r R [-s SECS] wall time from just before exec until reaped, us;
+ *                       a contender not reaped within SECS (30) fails
  *   late -r R -d SECS   deadline lateness: when @OUT@'s stamp got its stop
  *                       signal minus (start + SECS), us
  *   sig -r R            signal latency: TERM sent to the contender, until
@@ -499,7 +500,7 @@ run_wall(struct contender *c)
 {
 	pid_t pid = spawn(c, -1);
 
-	if (!wait_exit(30)) {
+	if (!wait_exit(secs > 0 ? secs : 30)) {
 		c->failed = true;
 		cleanup(pid, c);
 		return;

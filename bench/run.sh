@@ -15,7 +15,8 @@
 # BUILDDIR/bench-samples.txt.
 #
 # Environment: BENCH_QUICK=1 runs few rounds and small sizes, to try the
-# suite itself (its table is not written into README.md); BENCH_README=0
+# suite itself (its table is not written into README.md); BENCH_ONLY=spawn
+# runs only the spawn-throughput figure (nor is its table); BENCH_README=0
 # leaves README.md alone; BENCH_KEEP=1 keeps the scratch directory (job
 # files, logs); CC picks the compiler; TMPDIR the scratch space.
 #
@@ -42,11 +43,16 @@ if [ "$quick" = 1 ]; then
 	r_wall=20 r_late=5 r_sig=5 r_idle=1 idle_secs=2 r_rss=3
 	n_many=200 r_many=2 r_ign=1 r_tput=2 tput_bytes=20971520
 	n_small=50 r_small=2 n_big=1000 r_big=1 r_cross=20 r_pr=1
+	n_spawn=200 r_spawn=2
 else
 	r_wall=200 r_late=60 r_sig=60 r_idle=2 idle_secs=5 r_rss=15
 	n_many=1000 r_many=9 r_ign=5 r_tput=5 tput_bytes=209715200
 	n_small=100 r_small=9 n_big=10000 r_big=3 r_cross=100 r_pr=2
+	n_spawn=2000 r_spawn=3
 fi
+# BENCH_ONLY=spawn runs only the spawn-throughput figure (and writes no
+# table into README.md): to measure that one alone on a busy machine.
+only=${BENCH_ONLY:-}
 deadline=0.1
 grace=1
 
@@ -159,7 +165,7 @@ bin=$work/bin
 mkdir "$bin"
 # $cc is split on purpose: CC may be "ccache gcc".
 # shellcheck disable=SC2086
-for prog in harness floor floor-sup; do
+for prog in harness floor floor-sup floor-par; do
 	if ! $cc -O2 -Wall -o "$bin/$prog" "$here/$prog.c" >>"$log" 2>&1; then
 		cat "$log" >&2
 		say "bench: cannot compile $prog.c" >&2
@@ -185,6 +191,7 @@ done
 harness=$bin/harness
 floor=$bin/floor
 floor_sup=$bin/floor-sup
+floor_par=$bin/floor-par
 fifo=$work/fifo
 
 # Processes and descriptors for 10,000 jobs (dash and bash have these).
@@ -313,6 +320,32 @@ notes_of() {
 		print "- " fig ", " label ": " $0
 	    }' "$work/$1.out" >>"$notes" 2>/dev/null
 }
+
+# 0. Spawn throughput: N short jobs (/bin/true) through P slots, the wall
+# time of the whole run; jobs/s is N over it.  GNU parallel takes tens of
+# seconds for 2000 jobs, so it runs in the first round only.
+list_file "$work/spawnlist" "$n_spawn"
+for p in 2 64; do
+	jobs_file "$work/spawn$p.ini" "$n_spawn" "'$true_bin'" \
+	    max-parallel="$p"
+	set -- floor "$floor_par" "$p" "$n_spawn" "$true_bin" \
+	    ,, xargs "$xargs_bin" -d '\n' -a "$work/spawnlist" -P "$p" -n 1 \
+	    "$true_bin" \
+	    ,, cancelrun "$cr" -q -f "$work/spawn$p.ini" \
+	    ,, cancelrun-raw "$cr" -q --output=raw -f "$work/spawn$p.ini"
+	if [ -n "$parallel_bin" ]; then
+		set -- "$@" ,, parallel@1 "$parallel_bin" --will-cite \
+		    -j "$p" -a "$work/spawnlist" "$true_bin"
+	fi
+	measure "spawn$p" wall -r "$r_spawn" -s 600 -- "$@"
+	# jobs/s from the wall times (us): the fastest run is the max.
+	awk -v n="$n_spawn" '$1 == "wall" && $3 > 0 {
+		printf "jobs %s %d %.1f %.1f %.1f\n", $2, $3, n * 1e6 / $4,
+		    n * 1e6 / $6, n * 1e6 / $5
+	    }' "$work/spawn$p.out" >>"$work/spawn$p.out.jobs"
+	cat "$work/spawn$p.out.jobs" >>"$work/spawn$p.out"
+done
+if [ "$only" != spawn ]; then
 
 # 1. Wrapper overhead: the wall time of one short command.
 set -- true "$true_bin" ,, floor "$floor" "$true_bin" \
@@ -486,11 +519,36 @@ measure prefix jobs -r "$r_pr" -n "$n_pr" -f "$fifo" -- \
     raw "$cr" -q --output=raw -f "$work/jobspr.ini" \
     ,, prefix "$cr" -q --output=prefix -f "$work/jobspr.ini"
 
+fi # BENCH_ONLY
+
 # --- The table ---------------------------------------------------------
 
 fmt_us="%.0f us"
 fmt_ms="%.1f ms"
 fmt_kib="%.0f KiB"
+
+fmt_jps="%.0f jobs/s"
+for p in 2 64; do
+	f_sp=$(get "spawn$p" jobs floor med)
+	x_sp=$(get "spawn$p" jobs xargs med)
+	fig="spawn throughput: $n_spawn \`true\` jobs, $p at a time"
+	row "$fig" "spawn$p" jobs floor "floor-par $p" "$fmt_jps" floor \
+	    reference ""
+	row "" "spawn$p" jobs xargs "xargs -P $p -n 1" "$fmt_jps" floor "" ""
+	row "" "spawn$p" jobs parallel "GNU parallel -j $p" "$fmt_jps" floor \
+	    "" ""
+	for who in cancelrun cancelrun-raw; do
+		c_sp=$(get "spawn$p" jobs "$who" med)
+		case $who in
+		cancelrun) shown="**cancelrun -f, max-parallel = $p**" ;;
+		*) shown="**cancelrun -f --output=raw, max-parallel = $p**" ;;
+		esac
+		row "" "spawn$p" jobs "$who" "$shown" "$fmt_jps" floor \
+		    ">= 0.9 x floor, >= 1.5 x xargs" \
+		    "$(verdict "$c_sp >= 0.9 * $f_sp && $c_sp >= 1.5 * $x_sp")"
+	done
+done
+if [ "$only" != spawn ]; then
 
 t_wall=$(get wall wall timeout med)
 c_wall=$(get wall wall cancelrun med)
@@ -704,7 +762,9 @@ fi
 say "| growth: $n_big jobs work | cancelrun | - | - | - | - | works" \
     "| $works |" >>"$table"
 
-for f in wall late sig idle rss many ignore tput small big prefix; do
+fi # BENCH_ONLY
+
+for f in spawn2 spawn64 wall late sig idle rss many ignore tput small big prefix; do
 	notes_of "$f"
 done
 
@@ -763,7 +823,8 @@ cat "$report"
 readme=$here/README.md
 begin='<!-- bench:results:begin -->'
 end='<!-- bench:results:end -->'
-if [ "$quick" != 1 ] && [ "${BENCH_README:-1}" != 0 ] && [ -w "$readme" ] &&
+if [ "$quick" != 1 ] && [ -z "$only" ] && [ "${BENCH_README:-1}" != 0 ] &&
+    [ -w "$readme" ] &&
     grep -q "^$begin" "$readme" && grep -q "^$end" "$readme"; then
 	awk -v b="$begin" -v e="$end" -v f="$report" '
 	    $0 == b { print; while ((getline l < f) > 0) print l; skip = 1;

@@ -264,14 +264,18 @@ cri_children_state(void)
 	return si.si_pid != 0 ? -1 : 0;
 }
 
-/* With one job left, "no children at all" finishes it without a sweep:
- * the common case of a command that leaves nothing behind costs no scan
- * of /proc. */
+/* A command that leaves nothing behind ends its job without a sweep: with
+ * one job left, "no children at all" says so; otherwise its empty process
+ * group and cancelrun's children (tree.c).  Neither reads all of /proc, and
+ * no delay comes between the command's end and the next job's start.  A
+ * stopping job is left to the sweep, which counts what its steps reached. */
 bool
 cri_finish_fast(struct sup *sup, struct job *job)
 {
-	if (sup->n_active != 1 || job->phase != PH_EXITED ||
-	    cri_children_state() != 1)
+	if (job->phase != PH_EXITED)
+		return false;
+	if (!(sup->n_active == 1 && cri_children_state() == 1) &&
+	    (job->stopping || !cri_tree_empty(sup, job)))
 		return false;
 	cri_job_done(job);
 	return true;

@@ -4,7 +4,8 @@
  * modes), job.c (a job's life cycle), stop.c (the stop ladder), sweep.c
  * (containment), sigwatch.c (signals cancelrun receives), terminal.c (the
  * terminal and job control), guard.c (the process that stops the tree if
- * cancelrun dies), jobout.c (prefixed output).
+ * cancelrun dies), jobout.c (prefixed output), tree.c (a job's tree told
+ * empty without a sweep).
  *
  * Everything here belongs to the loop thread: every function is "Loop
  * thread only", and no state is touched from elsewhere.
@@ -235,6 +236,8 @@ void cri_start_more_cb(struct ev_loop *loop, ev_idle *w, int revents);
 
 int cri_children_state(void);
 
+/* Ends JOB, whose command was reaped, if nothing of its tree is left, as
+ * far as that can be told without a sweep.  Returns whether it did. */
 bool cri_finish_fast(struct sup *sup, struct job *job);
 
 void cri_job_done(struct job *job);
@@ -302,6 +305,16 @@ void cri_sweep_request(struct sup *sup);
 void cri_sweep_after(struct sup *sup, double delay);
 
 void cri_child_cb(struct ev_loop *loop, ev_child *w, int revents);
+
+/*
+ * tree.c: a job's tree, told empty without a sweep
+ */
+
+/* Whether JOB, whose command was reaped, has nothing left: its process
+ * group is empty and every child of cancelrun belongs to another job under
+ * way or is a survivor.  False also when it cannot tell (no group of its
+ * own, /proc unreadable): then the sweep decides. */
+bool cri_tree_empty(struct sup *sup, const struct job *job);
 
 /*
  * jobout.c: prefixed output

@@ -9,7 +9,8 @@
  * job is stopping or finishing, a moment after they are asked for
  * (SWEEP_DELAY), so that the processes just signalled get the CPU first and
  * every request meanwhile shares one sweep; when cancelrun has no child
- * left at all, no sweep reads /proc.  Processes that are not our children
+ * left at all, no sweep reads /proc, and a job whose command leaves nothing
+ * behind ends without one (tree.c).  Processes that are not our children
  * are signalled and watched through pidfds.
  *
  * libev reaps every child (ev_child on any PID); nothing here calls

@@ -1,0 +1,160 @@
+/*
+ * tree.c - telling that a job's tree is empty without reading all of /proc.
+ *
+ * When a job's command has been reaped, whatever is left of its tree is in
+ * its process group, or below a child of cancelrun: cancelrun is a child
+ * subreaper, and the kernel re-parents a process whose parent dies to it
+ * before the parent's death is reported, so every live descendant of the
+ * command whose ancestors up to the command have died has an ancestor (or
+ * is one) among cancelrun's children.  Hence the tree is empty when the
+ * group is (kill(-pgid, 0) says ESRCH) and every child of cancelrun is
+ * accounted for: the command of a job that is still running, a process in
+ * the group of another started job (the sweep gives it and all below it to
+ * that job, too), or a survivor.  Any other child, alive or a zombie not
+ * reaped yet, may be what this job left behind: the full sweep decides.
+ *
+ * That costs a signal probe and one read of cancelrun's list of children:
+ * O(jobs running), never O(the machine).  A zombie still in the group
+ * (the kernel counts it there until it is reaped) makes the answer "not
+ * sure", and the sweep decides too.
+ */
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sup.h"
+
+/* Whether PID, a child of cancelrun, belongs to a job other than JOB that
+ * is still under way, or is a survivor: the same owner the sweep would
+ * give it. */
+static bool
+child_accounted(struct sup *sup, const struct job *job, pid_t pid)
+{
+	struct cri_proc p;
+	struct job *other;
+
+	other = cri_by_pid_find(sup, pid);
+	if (other != NULL && other != job && other->phase == PH_RUNNING)
+		return true; /* a command, maybe exited, not reaped yet */
+	if (cri_is_survivor(sup, pid))
+		return true;
+	if (other != NULL || cri_proc_read(pid, &p) < 0)
+		return false;
+	if (p.pgid <= 0 || p.pgid == sup->self ||
+	    (job->pgid > 0 && p.pgid == job->pgid))
+		return false;
+	other = cri_by_pid_find(sup, p.pgid);
+	return other != NULL && other != job && other->pgid == p.pgid &&
+	    (other->phase == PH_RUNNING || other->phase == PH_EXITED);
+}
+
+/* Reads PATH, a /proc/.../children list, and checks every PID in it.
+ * Returns 1 if all are accounted for, 0 if one is not, -1 if it cannot
+ * be read. */
+static int
+children_accounted(struct sup *sup, const struct job *job, const char *path)
+{
+	char buf[4096], *s, *end;
+	ssize_t n;
+	size_t used = 0;
+	long pid;
+	int fd, rc = 1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* The list comes whole when it fits; a longer one (thousands of
+	 * children) is read on, and a PID cut at the end of a read is kept
+	 * for the next. */
+	for (;;) {
+		n = read(fd, buf + used, sizeof(buf) - 1 - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -1;
+			break;
+		}
+		used += (size_t)n;
+		buf[used] = '\0';
+		s = buf;
+		for (;;) {
+			while (*s == ' ' || *s == '\n')
+				s++;
+			end = s;
+			while (*end >= '0' && *end <= '9')
+				end++;
+			if (end == s || (*end == '\0' && n > 0))
+				break; /* nothing, or maybe cut short */
+			pid = strtol(s, NULL, 10);
+			if (pid <= 0 || !child_accounted(sup, job,
+			    (pid_t)pid)) {
+				rc = 0;
+				goto out;
+			}
+			s = end;
+		}
+		if (n == 0)
+			break;
+		used = strlen(s);
+		memmove(buf, s, used);
+		if (used == sizeof(buf) - 1) {
+			rc = -1; /* not a list of PIDs */
+			break;
+		}
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+/* Whether every child of cancelrun is accounted for.  Children are on the
+ * list of the thread that forked them, and orphans on that of the first
+ * live thread, the leader: when the loop runs on the leader, its list is
+ * all; otherwise every thread's is read. */
+static bool
+all_children_accounted(struct sup *sup, const struct job *job)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	bool ok = true;
+
+	if (tid == sup->self) {
+		snprintf(path, sizeof(path), "/proc/self/task/%d/children",
+		    (int)tid);
+		return children_accounted(sup, job, path) == 1;
+	}
+	dir = opendir("/proc/self/task");
+	if (dir == NULL)
+		return false;
+	while (ok && (d = readdir(dir)) != NULL) {
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/children",
+		    d->d_name);
+		ok = children_accounted(sup, job, path) == 1;
+	}
+	closedir(dir);
+	return ok;
+}
+
+bool
+cri_tree_empty(struct sup *sup, const struct job *job)
+{
+	/* Without a group of its own, the command's processes cannot be
+	 * told from cancelrun's own group by a probe. */
+	if (job->pgid <= 0)
+		return false;
+	if (kill(-job->pgid, 0) == 0 || errno != ESRCH)
+		return false;
+	return all_children_accounted(sup, job);
+}
