@@ -50,6 +50,10 @@
 
 #include "internal.h"
 
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
+#endif
+
 extern char **environ;
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -257,6 +261,21 @@ fork_child(struct child_args *a, char *stack_top)
 }
 #endif
 
+#ifndef CRI_FORK_CHILDREN
+/* The clone's flags.  valgrind runs a clone that shares the memory only as
+ * it runs vfork(2), and ends the program on anything more: under it, the
+ * child copies the whole descriptor table, as it did before CLONE_FILES. */
+static int
+spawn_flags(void)
+{
+#ifdef HAVE_VALGRIND_VALGRIND_H
+	if (RUNNING_ON_VALGRIND)
+		return CLONE_VM | CLONE_VFORK | SIGCHLD;
+#endif
+	return CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD;
+}
+#endif
+
 int
 cri_spawn(const struct cri_spawn *sp, pid_t *pidp, enum cr_spawn_stage *stagep)
 {
@@ -293,7 +312,7 @@ cri_spawn(const struct cri_spawn *sp, pid_t *pidp, enum cr_spawn_stage *stagep)
 	pid = fork_child(&args, stack + sizeof(stack));
 #else
 	pid = clone(child_exec, stack + sizeof(stack),
-	    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &args);
+	    spawn_flags(), &args);
 #endif
 	err = pid < 0 ? -errno : 0;
 	/* Here the child has exec'd or exited.  Its own setpgid has made the
