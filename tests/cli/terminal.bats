@@ -181,9 +181,11 @@ both_in() {
 		read -r x
 		echo "after:$x"
 	EOF
+	# The message comes just before cancelrun stops; bash tells of the
+	# stop at its next prompt: Enter until it does.
 	pty send '$CR -t 60s -- sh $T/ask.sh &\r' \
 	    expect "cancelrun: 'sh' is stopped waiting for terminal input" \
-	    send '\r' expect 'Stopped' send 'fg\r' sleep 0.3 \
+	    send '\r' until 'Stopped' send 'fg\r' sleep 0.3 \
 	    send 'hello\r' expect 'after:hello' send "$STATUS" \
 	    expect 'STATUS=0'
 	[ "$(grep -c 'is stopped waiting' "$TMP/tty")" -eq 1 ]
