@@ -12,6 +12,19 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
+# heavy_py FILE CHAR ROUNDS: FILE is a python script that writes ROUNDS
+# times 10,000 lines of 99 CHARs to its stdout, with whole writes.
+heavy_py() {
+	cat >"$1" <<PY
+import os
+b = (b"$2" * 99 + b"\\n") * 10000
+for i in range($3):
+    c = b
+    while c:
+        c = c[os.write(1, c):]
+PY
+}
+
 # gen_job TAG COUNT MAXLEN: prints a job's command that writes COUNT lines
 # "TAG SEQ S xxx..." of lengths 0..MAXLEN (a fixed pattern) to stdout
 # (S = o) and stderr (S = e), alternating, in writes of 40 lines.
@@ -117,13 +130,9 @@ PY
 }
 
 @test "a job that writes much gets a 256 KiB pipe, one that writes little does not" {
-	cat >"$TMP/heavy.py" <<'PY'
-import fcntl, os, sys
-b = (b"z" * 99 + b"\n") * 10000
-for i in range(4):
-    c = b
-    while c:
-        c = c[os.write(1, c):]
+	heavy_py "$TMP/heavy.py" z 4
+	cat >>"$TMP/heavy.py" <<'PY'
+import fcntl, sys
 print("pipe", fcntl.fcntl(1, fcntl.F_GETPIPE_SZ), file=sys.stderr)
 PY
 	cat >"$TMP/light.py" <<'PY'
@@ -150,14 +159,7 @@ PY
 @test "the pipe cancelrun writes to keeps its size, however heavy the output" {
 	# It is the reader's too (inherited, shared with the shell): only the
 	# jobs' pipes, which are cancelrun's own, grow.
-	cat >"$TMP/heavy.py" <<'PY'
-import os
-b = (b"w" * 99 + b"\n") * 10000
-for i in range(8):
-    c = b
-    while c:
-        c = c[os.write(1, c):]
-PY
+	heavy_py "$TMP/heavy.py" w 8
 	python3 - "$CANCELRUN" "$MARK" "$TMP" <<'PY'
 import fcntl, os, subprocess, sys
 cr, mark, tmp = sys.argv[1:4]
