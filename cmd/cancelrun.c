@@ -978,24 +978,101 @@ print_word(const char *word)
 	putchar('\'');
 }
 
+static const char *const restart_names[] = {
+	[CR_RESTART_NO] = "no",
+	[CR_RESTART_ON_FAILURE] = "on-failure",
+	[CR_RESTART_ALWAYS] = "always",
+};
+
+/* "  ready=..." with its timeout and interval where they matter. */
+static void
+print_ready(const struct cr_ready *r)
+{
+	char d[32];
+	int i;
+
+	switch (r->kind) {
+	case CR_READY_TCP:
+		printf(strchr(r->host, ':') != NULL ? "  ready=tcp:[%s]:%u" :
+		    "  ready=tcp:%s:%u", r->host, r->port);
+		break;
+	case CR_READY_UNIX:
+		printf("  ready=unix:%s", r->path);
+		break;
+	case CR_READY_OUTPUT:
+		printf("  ready=output:%s", r->regex);
+		break;
+	case CR_READY_COMMAND:
+		printf("  ready=command:");
+		for (i = 0; r->argv[i] != NULL; i++)
+			print_word(r->argv[i]);
+		break;
+	case CR_READY_DELAY:
+		cr_duration_format(r->delay, d, sizeof(d));
+		printf("  ready=delay:%s", d);
+		break;
+	default:
+		return;
+	}
+	if (isfinite(r->timeout)) {
+		cr_duration_format(r->timeout, d, sizeof(d));
+		printf("  ready-timeout=%s", d);
+	}
+	if (r->kind == CR_READY_TCP || r->kind == CR_READY_UNIX ||
+	    r->kind == CR_READY_COMMAND) {
+		cr_duration_format(r->interval, d, sizeof(d));
+		printf("  ready-interval=%s", d);
+	}
+}
+
+/* The orchestration keys NODE has: main, after, ready, restart, when. */
+static void
+print_orchestration(const struct cr_node *node)
+{
+	char d[32], m[32];
+	size_t i;
+
+	if (node->main)
+		printf("  main");
+	for (i = 0; i < node->n_after; i++)
+		printf("%s%s", i == 0 ? "  after=" : ",", node->after[i]->name);
+	print_ready(&node->ready);
+	if (node->restart != CR_RESTART_NO) {
+		cr_duration_format(node->restart_delay, d, sizeof(d));
+		printf("  restart=%s  restart-delay=%s",
+		    restart_names[node->restart], d);
+		if (node->restart_delay_max > node->restart_delay) {
+			cr_duration_format(node->restart_delay_max, m,
+			    sizeof(m));
+			printf("  restart-delay-max=%s", m);
+		}
+		if (node->max_restarts != UINT_MAX)
+			printf("  max-restarts=%u", node->max_restarts);
+	}
+	if (node->cleanup)
+		printf("  when=%s", node->cleanup_when == CR_CLEANUP_ALWAYS ?
+		    "always" : "failure");
+}
+
 static void
 print_node(const struct cr_node *node, int depth)
 {
 	char deadline[32], seq[256];
 	int i;
 
-	cr_duration_format(effective_deadline(node), deadline,
-	    sizeof(deadline));
+	cr_duration_format(node->cleanup ? node->timeout :
+	    effective_deadline(node), deadline, sizeof(deadline));
 	cr_term_seq_format(&node->stop, seq, sizeof(seq));
 	printf("%*s", depth * 2, "");
 	if (node->kind == CR_NODE_ROOT)
 		printf("cancelrun");
 	else
-		printf("%s:%s", node->kind == CR_NODE_GROUP ? "group" : "job",
-		    node->name);
+		printf("%s:%s", node->kind == CR_NODE_GROUP ? "group" :
+		    node->cleanup ? "cleanup" : "job", node->name);
 	if (node->kind != CR_NODE_JOB)
 		printf("  mode=%s", mode_names[node->mode]);
 	printf("  deadline=%s  stop=%s", deadline, seq);
+	print_orchestration(node);
 	if (node->kind == CR_NODE_JOB) {
 		printf("  command:");
 		for (i = 0; node->argv[i] != NULL; i++)
@@ -1006,16 +1083,47 @@ print_node(const struct cr_node *node, int depth)
 
 /* Prints the tree, parents before children, without recursion: a loaded
  * plan nests at most CR_JOBFILE_DEPTH_MAX deep, but the walk does not
- * rely on it. */
+ * rely on it.  Then, if `after` orders the jobs, the stages they start
+ * in. */
 static void
-print_plan(const struct cr_node *root)
+print_plan(const struct cr_plan *plan)
 {
-	const struct cr_node *node;
-	int depth = 0;
+	const struct cr_node *root = plan->root, *node;
+	unsigned stage;
+	int depth = 0, n;
 
 	for (node = root; node != NULL;
 	    node = cr_plan_walk(root, node, &depth))
 		print_node(node, depth);
+	if (plan->n_stages < 2)
+		return;
+	printf("order:\n");
+	for (stage = 0; stage < plan->n_stages; stage++) {
+		printf("  %u.", stage + 1);
+		n = 0;
+		for (node = root; node != NULL;
+		    node = cr_plan_walk(root, node, &depth))
+			if (node->kind == CR_NODE_JOB && !node->cleanup &&
+			    node->stage == stage)
+				printf("%s %s", n++ > 0 ? "," : "", node->name);
+		putchar('\n');
+	}
+}
+
+/* "FILE: ok: 3 jobs, 1 cleanup job, 1 group" */
+static void
+print_check(const char *path, const struct cr_plan *plan)
+{
+	size_t i, cleanups = 0, groups = plan->n_nodes - plan->n_jobs - 1;
+
+	for (i = 0; i < plan->n_jobs; i++)
+		cleanups += plan->jobs[i]->cleanup;
+	printf("%s: ok: %zu job%s", path, plan->n_jobs - cleanups,
+	    plan->n_jobs - cleanups == 1 ? "" : "s");
+	if (cleanups > 0)
+		printf(", %zu cleanup job%s", cleanups,
+		    cleanups == 1 ? "" : "s");
+	printf(", %zu group%s\n", groups, groups == 1 ? "" : "s");
 }
 
 static const char *const stream_names[] = {
@@ -1278,12 +1386,9 @@ run(const struct options *o)
 		return EXIT_FAILURE_OWN;
 	if (o->check_file != NULL) {
 		if (!o->quiet)
-			printf("%s: ok: %zu job%s, %zu group%s\n", path,
-			    plan->n_jobs, plan->n_jobs == 1 ? "" : "s",
-			    plan->n_nodes - plan->n_jobs - 1,
-			    plan->n_nodes - plan->n_jobs - 1 == 1 ? "" : "s");
+			print_check(path, plan);
 	} else {
-		print_plan(plan->root);
+		print_plan(plan);
 	}
 	cr_plan_free(plan);
 	return 0;

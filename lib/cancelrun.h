@@ -168,6 +168,12 @@ enum cr_cause_kind {
 	CR_CAUSE_PARENT,         /* the parent was cancelled (no other cause) */
 	CR_CAUSE_SIBLING_FAILED, /* origin: the job that failed */
 	CR_CAUSE_RACE_WON,       /* origin: the job that won */
+	CR_CAUSE_MAIN_ENDED,     /* origin: the group's main job, which
+	                            ended */
+	CR_CAUSE_DEPENDENCY,     /* origin: a job or group named in `after`
+	                            that failed or was cancelled */
+	CR_CAUSE_NOT_READY,      /* the job's readiness check did not pass
+	                            in time */
 };
 
 struct cr_cause {
@@ -183,8 +189,9 @@ void cr_cause_set(struct cr_cause *cause, enum cr_cause_kind kind, int signo,
 
 /* Writes the cause's report form into BUF: "timeout:NAME" (whose
  * deadline; just "timeout" for a nameless root), "idle-timeout:NAME",
- * "signal:INT", "parent", "sibling-failed:NAME", "race-won:NAME", "user",
- * or "" for CR_CAUSE_NONE.  Like snprintf.  Any thread. */
+ * "signal:INT", "parent", "sibling-failed:NAME", "race-won:NAME",
+ * "main-ended:NAME", "dependency:NAME", "not-ready", "user", or "" for
+ * CR_CAUSE_NONE.  Like snprintf.  Any thread. */
 int cr_cause_format(const struct cr_cause *cause, char *buf, size_t len);
 
 /*
@@ -326,6 +333,44 @@ enum cr_node_kind {
 	CR_NODE_JOB,
 };
 
+/* How a job tells that it is ready (`ready =`): jobs named `after` it
+ * start then, not when it ends. */
+enum cr_ready_kind {
+	CR_READY_NONE = 0,
+	CR_READY_TCP,          /* a connect(2) to host:port succeeds */
+	CR_READY_UNIX,         /* a connect(2) to a Unix socket succeeds */
+	CR_READY_OUTPUT,       /* a line of its output matches a POSIX ERE */
+	CR_READY_COMMAND,      /* a command exits 0 */
+	CR_READY_DELAY,        /* it has run for a while */
+};
+
+struct cr_ready {
+	enum cr_ready_kind kind;
+	char *host;            /* TCP: a numeric IPv4 or IPv6 address */
+	unsigned port;         /* TCP: 1..65535 */
+	char *path;            /* UNIX: the socket */
+	char *regex;           /* OUTPUT: checked when the plan was made */
+	char **argv;           /* COMMAND: NULL-terminated */
+	double delay;          /* DELAY: seconds */
+	double timeout;        /* give up after this long from the start;
+	                          INFINITY: at the job's deadline */
+	double interval;       /* TCP, UNIX, COMMAND: between tries, and
+	                          the bound of each try */
+};
+
+/* What happens when a job ends by itself (`restart =`). */
+enum cr_restart {
+	CR_RESTART_NO = 0,
+	CR_RESTART_ON_FAILURE, /* it failed, or its own deadline stopped it */
+	CR_RESTART_ALWAYS,     /* whatever its outcome */
+};
+
+/* When a cleanup job runs: after its group's other jobs have ended, */
+enum cr_cleanup_when {
+	CR_CLEANUP_FAILURE = 0, /* ... if the group failed or was cancelled */
+	CR_CLEANUP_ALWAYS,      /* ... whatever the group's outcome */
+};
+
 struct cr_node {
 	enum cr_node_kind kind;
 	char *name;                 /* "" for the root */
@@ -349,18 +394,42 @@ struct cr_node {
 	bool stdin_null;            /* standard input is /dev/null, not
 	                               cancelrun's (job files: every job but
 	                               the terminal one) */
+	/* Orchestration (job files): */
+	struct cr_node **after;     /* jobs and groups: starts only when each
+	                               of these has succeeded, or became
+	                               ready (see ready) */
+	size_t n_after;
+	unsigned stage;             /* jobs: 0 if nothing delays its start,
+	                               else 1 + the latest stage it waits for
+	                               through `after` (its own or a group's) */
+	bool main;                  /* jobs: its end ends its group, whose
+	                               outcome is its own */
+	struct cr_ready ready;      /* jobs */
+	enum cr_restart restart;    /* jobs */
+	double restart_delay;       /* before the first restart (1s) */
+	double restart_delay_max;   /* the delay doubles up to this; not
+	                               above restart_delay: no doubling */
+	unsigned max_restarts;      /* UINT_MAX: no limit */
+	bool cleanup;               /* jobs: a [cleanup:NAME] job, run once
+	                               after the rest of its group ended, out
+	                               of reach of the group's cancellation,
+	                               bounded by its own timeout */
+	enum cr_cleanup_when cleanup_when;
 	/* Where it was defined, for messages: */
 	const char *file;           /* NULL for the command line */
 	int line;
-	size_t index;               /* position in cr_plan.jobs (jobs only) */
+	size_t index;               /* jobs: position in cr_plan.jobs; the
+	                               root and groups: position in the order
+	                               they were made, the root 0 */
 };
 
 struct cr_plan {
 	struct cr_node *root;
 	struct cr_node **jobs;      /* every job, in file order */
-	size_t n_jobs;
+	size_t n_jobs;              /* cleanup jobs included */
 	size_t n_nodes;
 	unsigned max_parallel;      /* 0: no limit */
+	unsigned n_stages;          /* 1 + the highest stage of a job */
 	struct cr_plan_arena *arena; /* private: owns every string and node */
 };
 

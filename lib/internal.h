@@ -29,6 +29,25 @@ char *cri_plan_strdup(struct cr_plan *plan, const char *s);
 /* A copy of the NULL-terminated ARGV owned by PLAN, or NULL (ENOMEM). */
 char **cri_plan_argvdup(struct cr_plan *plan, char *const *argv);
 
+/*
+ * orch.c: the orchestration keys of a plan.
+ */
+
+/* Reads a `ready =` VALUE ("tcp:127.0.0.1:8080", "unix:PATH",
+ * "output:REGEX", "command:CMD", "delay:DUR") into R, strings in PLAN.
+ * Returns 0, or -1 with errno EINVAL (WHY, LEN bytes, says what is
+ * wrong) or ENOMEM.  Any thread. */
+int cri_ready_parse(struct cr_plan *plan, const char *value,
+    struct cr_ready *r, char *why, size_t len);
+
+/* Checks that the `after` order of PLAN, whose tree is linked, can run:
+ * nothing is after a group that contains it (or, for a group, after
+ * something inside it) and no cycle.  Sets every job's stage and
+ * plan->n_stages.  Returns 0, or -1 with errno EINVAL (*BAD is the node
+ * whose `after` is wrong, MSG says why) or ENOMEM.  Any thread. */
+int cri_plan_order(struct cr_plan *plan, const struct cr_node **bad,
+    char *msg, size_t len);
+
 /* Appends a node of KIND named NAME as the last child of PARENT, copying
  * PARENT's grace, stop and mode (jobs also get no timeout of their own).
  * Returns it, or NULL (ENOMEM).  Jobs are added to plan->jobs. */

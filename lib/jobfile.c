@@ -53,37 +53,65 @@ enum key {
 	K_ENV,
 	K_SUCCESS_CODES,
 	K_TERMINAL,
+	K_MAIN,
+	K_AFTER,
+	K_READY,
+	K_READY_TIMEOUT,
+	K_READY_INTERVAL,
+	K_RESTART,
+	K_RESTART_DELAY,
+	K_RESTART_DELAY_MAX,
+	K_MAX_RESTARTS,
+	K_WHEN,
 	N_KEYS
 };
 
 #define IN_ROOT (1u << CR_NODE_ROOT)
 #define IN_GROUP (1u << CR_NODE_GROUP)
 #define IN_JOB (1u << CR_NODE_JOB)
+#define IN_CLEANUP (1u << 3)    /* a [cleanup:NAME] section */
 #define BIT(k) (1u << (k))
+
+#define JOBS_AND_CLEANUPS "[job:NAME] and [cleanup:NAME] sections"
 
 static const struct keydef {
 	const char *name;
 	unsigned where;         /* IN_* bits: the sections that take it */
 	const char *belongs;    /* the same, for messages */
 } keys[N_KEYS] = {
-	[K_TIMEOUT] = { "timeout", IN_ROOT | IN_GROUP,
-	    "[cancelrun] and [group:NAME] sections" },
+	[K_TIMEOUT] = { "timeout", IN_ROOT | IN_GROUP | IN_CLEANUP,
+	    "[cancelrun], [group:NAME] and [cleanup:NAME] sections" },
 	[K_CANCEL_AFTER] = { "cancel-after", IN_JOB, "[job:NAME] sections" },
-	[K_GRACE] = { "grace", IN_ROOT | IN_GROUP | IN_JOB, "any section" },
-	[K_SIGNAL] = { "signal", IN_ROOT | IN_GROUP | IN_JOB, "any section" },
-	[K_TERM_SEQ] = { "term-seq", IN_ROOT | IN_GROUP | IN_JOB,
+	[K_GRACE] = { "grace", IN_ROOT | IN_GROUP | IN_JOB | IN_CLEANUP,
+	    "any section" },
+	[K_SIGNAL] = { "signal", IN_ROOT | IN_GROUP | IN_JOB | IN_CLEANUP,
+	    "any section" },
+	[K_TERM_SEQ] = { "term-seq", IN_ROOT | IN_GROUP | IN_JOB | IN_CLEANUP,
 	    "any section" },
 	[K_MODE] = { "mode", IN_ROOT | IN_GROUP,
 	    "[cancelrun] and [group:NAME] sections" },
 	[K_MAX_PARALLEL] = { "max-parallel", IN_ROOT, "[cancelrun]" },
 	[K_PARENT] = { "parent", IN_GROUP, "[group:NAME] sections" },
-	[K_GROUP] = { "group", IN_JOB, "[job:NAME] sections" },
-	[K_COMMAND] = { "command", IN_JOB, "[job:NAME] sections" },
-	[K_CWD] = { "cwd", IN_JOB, "[job:NAME] sections" },
-	[K_ENV] = { "env", IN_JOB, "[job:NAME] sections" },
-	[K_SUCCESS_CODES] = { "success-codes", IN_JOB,
-	    "[job:NAME] sections" },
+	[K_GROUP] = { "group", IN_JOB | IN_CLEANUP, JOBS_AND_CLEANUPS },
+	[K_COMMAND] = { "command", IN_JOB | IN_CLEANUP, JOBS_AND_CLEANUPS },
+	[K_CWD] = { "cwd", IN_JOB | IN_CLEANUP, JOBS_AND_CLEANUPS },
+	[K_ENV] = { "env", IN_JOB | IN_CLEANUP, JOBS_AND_CLEANUPS },
+	[K_SUCCESS_CODES] = { "success-codes", IN_JOB | IN_CLEANUP,
+	    JOBS_AND_CLEANUPS },
 	[K_TERMINAL] = { "terminal", IN_JOB, "[job:NAME] sections" },
+	[K_MAIN] = { "main", IN_JOB, "[job:NAME] sections" },
+	[K_AFTER] = { "after", IN_JOB | IN_GROUP,
+	    "[job:NAME] and [group:NAME] sections" },
+	[K_READY] = { "ready", IN_JOB, "[job:NAME] sections" },
+	[K_READY_TIMEOUT] = { "ready-timeout", IN_JOB, "[job:NAME] sections" },
+	[K_READY_INTERVAL] = { "ready-interval", IN_JOB,
+	    "[job:NAME] sections" },
+	[K_RESTART] = { "restart", IN_JOB, "[job:NAME] sections" },
+	[K_RESTART_DELAY] = { "restart-delay", IN_JOB, "[job:NAME] sections" },
+	[K_RESTART_DELAY_MAX] = { "restart-delay-max", IN_JOB,
+	    "[job:NAME] sections" },
+	[K_MAX_RESTARTS] = { "max-restarts", IN_JOB, "[job:NAME] sections" },
+	[K_WHEN] = { "when", IN_CLEANUP, "[cleanup:NAME] sections" },
 };
 
 /* One `env` line of a job, kept in the plan's arena until the job's
@@ -108,7 +136,12 @@ struct section {
 	struct env_item *env, *env_last;
 	size_t n_env;
 	struct cr_node *last_child;
+	const char **after;     /* the names in `after`, until resolved */
+	size_t n_after;
 };
+
+/* The default `timeout` of a cleanup job. */
+#define CLEANUP_TIMEOUT 30.0
 
 #define NO_SECTION SIZE_MAX
 #define ROOT_SECTION (SIZE_MAX - 1)
@@ -144,6 +177,8 @@ struct ctx {
 	char *value;
 	size_t value_len, value_cap;
 
+	size_t *mains;          /* per group section (and the root, last):
+	                           index + 1 of its main job, 0 none */
 	const struct cr_node *terminal; /* the job with terminal = yes */
 	int terminal_line;      /* and where it said so */
 
@@ -189,21 +224,28 @@ fail_oom(struct ctx *ctx)
 }
 
 static const char *
-kind_prefix(enum cr_node_kind kind)
+kind_prefix(const struct cr_node *node)
 {
-	switch (kind) {
+	switch (node->kind) {
 	case CR_NODE_GROUP:
 		return "group:";
 	case CR_NODE_JOB:
-		return "job:";
+		return node->cleanup ? "cleanup:" : "job:";
 	default:
 		return "";
 	}
 }
 
+/* The IN_* bit of the kind of section S is. */
+static unsigned
+section_bit(const struct section *s)
+{
+	return s->node->cleanup ? IN_CLEANUP : 1u << s->node->kind;
+}
+
 /* "[job:NAME]", "[group:NAME]" or "[cancelrun]", for messages. */
 #define SEC_FMT "[%s%s]"
-#define SEC_ARGS(s) kind_prefix((s)->node->kind), \
+#define SEC_ARGS(s) kind_prefix((s)->node), \
 	((s)->node->kind == CR_NODE_ROOT ? "cancelrun" : (s)->node->name)
 
 static struct section *
@@ -445,6 +487,58 @@ set_command(struct ctx *ctx, struct section *s, const char *value, int line)
 	return 0;
 }
 
+static int
+parse_yes_no(struct ctx *ctx, enum key k, const char *value, int line,
+    bool *yes)
+{
+	if (strcmp(value, "yes") == 0)
+		*yes = true;
+	else if (strcmp(value, "no") == 0)
+		*yes = false;
+	else
+		return fail(ctx, line, "invalid %s '%s': expected yes or no",
+		    keys[k].name, value);
+	return 0;
+}
+
+/* `after = NAME[, NAME]...`: the names are kept until every section is
+ * known (resolve). */
+static int
+parse_after(struct ctx *ctx, struct section *s, const char *value, int line)
+{
+	static const char seps[] = " \t,";
+	const char *p;
+	size_t n = 0, len, i;
+
+	for (p = value + strspn(value, seps); *p != '\0';
+	    p += len, p += strspn(p, seps)) {
+		len = strcspn(p, seps);
+		if (!valid_name(p, len) || len >= CR_NAME_MAX)
+			return fail(ctx, line, "invalid name '%.*s' in 'after'",
+			    (int)len, p);
+		n++;
+	}
+	if (n == 0)
+		return fail(ctx, line, "empty 'after' in " SEC_FMT ": name "
+		    "one or more jobs or groups", SEC_ARGS(s));
+	s->after = cri_plan_alloc(ctx->plan, n * sizeof(*s->after));
+	if (s->after == NULL)
+		return fail_oom(ctx);
+	for (p = value + strspn(value, seps); *p != '\0';
+	    p += len, p += strspn(p, seps)) {
+		len = strcspn(p, seps);
+		for (i = 0; i < s->n_after; i++)
+			if (strncmp(s->after[i], p, len) == 0 &&
+			    s->after[i][len] == '\0')
+				return fail(ctx, line, "'%.*s' is named twice "
+				    "in 'after'", (int)len, p);
+		s->after[s->n_after] = cri_plan_strndup(ctx->plan, p, len);
+		if (s->after[s->n_after++] == NULL)
+			return fail_oom(ctx);
+	}
+	return 0;
+}
+
 /* Checks key K's complete VALUE, given at LINE, and stores it. */
 static int
 apply_key(struct ctx *ctx, struct section *s, enum key k, const char *value,
@@ -453,7 +547,9 @@ apply_key(struct ctx *ctx, struct section *s, enum key k, const char *value,
 	struct cr_node *node = s->node;
 	struct cr_term_seq seq, room;
 	unsigned long n;
+	char why[128];
 	double secs;
+	bool yes = false;
 	int signo;
 
 	switch (k) {
@@ -526,11 +622,10 @@ apply_key(struct ctx *ctx, struct section *s, enum key k, const char *value,
 	case K_SUCCESS_CODES:
 		return parse_success_codes(ctx, s, value, line);
 	case K_TERMINAL:
-		if (strcmp(value, "no") == 0)
+		if (parse_yes_no(ctx, k, value, line, &yes) < 0)
+			return -1;
+		if (!yes)
 			return 0;
-		if (strcmp(value, "yes") != 0)
-			return fail(ctx, line, "invalid terminal '%s': expected "
-			    "yes or no", value);
 		if (ctx->terminal != NULL)
 			return fail(ctx, line, "job '%s' cannot have the "
 			    "terminal: job '%s' has it (line %d); at most one "
@@ -539,6 +634,66 @@ apply_key(struct ctx *ctx, struct section *s, enum key k, const char *value,
 		ctx->terminal = node;
 		ctx->terminal_line = line;
 		node->terminal = true;
+		return 0;
+	case K_MAIN:
+		return parse_yes_no(ctx, k, value, line, &node->main);
+	case K_AFTER:
+		return parse_after(ctx, s, value, line);
+	case K_READY:
+		if (cri_ready_parse(ctx->plan, value, &node->ready, why,
+		    sizeof(why)) < 0)
+			return errno == ENOMEM ? fail_oom(ctx) :
+			    fail(ctx, line, "invalid ready '%s': %s", value,
+			    why);
+		return 0;
+	case K_READY_TIMEOUT:
+		if (parse_duration(ctx, value, k, line, &secs) < 0)
+			return -1;
+		node->ready.timeout = secs == 0 ? INFINITY : secs;
+		return 0;
+	case K_READY_INTERVAL:
+	case K_RESTART_DELAY:
+	case K_RESTART_DELAY_MAX:
+		if (parse_duration(ctx, value, k, line, &secs) < 0)
+			return -1;
+		if (k == K_READY_INTERVAL && (secs == 0 || !isfinite(secs)))
+			return fail(ctx, line, "invalid ready-interval '%s': "
+			    "give a finite time above 0", value);
+		if (k != K_READY_INTERVAL && !isfinite(secs))
+			return fail(ctx, line, "invalid %s '%s': give a finite "
+			    "time", keys[k].name, value);
+		if (k == K_READY_INTERVAL)
+			node->ready.interval = secs;
+		else if (k == K_RESTART_DELAY)
+			node->restart_delay = secs;
+		else
+			node->restart_delay_max = secs;
+		return 0;
+	case K_RESTART:
+		if (strcmp(value, "no") == 0)
+			node->restart = CR_RESTART_NO;
+		else if (strcmp(value, "on-failure") == 0)
+			node->restart = CR_RESTART_ON_FAILURE;
+		else if (strcmp(value, "always") == 0)
+			node->restart = CR_RESTART_ALWAYS;
+		else
+			return fail(ctx, line, "invalid restart '%s': expected "
+			    "no, on-failure or always", value);
+		return 0;
+	case K_MAX_RESTARTS:
+		if (parse_uint(value, strlen(value), UINT_MAX - 1, &n) < 0)
+			return fail(ctx, line, "invalid max-restarts '%s': "
+			    "expected a whole number", value);
+		node->max_restarts = (unsigned)n;
+		return 0;
+	case K_WHEN:
+		if (strcmp(value, "failure") == 0)
+			node->cleanup_when = CR_CLEANUP_FAILURE;
+		else if (strcmp(value, "always") == 0)
+			node->cleanup_when = CR_CLEANUP_ALWAYS;
+		else
+			return fail(ctx, line, "invalid when '%s': expected "
+			    "failure or always", value);
 		return 0;
 	default:
 		return fail(ctx, line, "internal error: key %d", (int)k);
@@ -585,6 +740,35 @@ early_depth(struct ctx *ctx, struct section *s)
 	return 0;
 }
 
+/* A key of job S that means nothing without another one. */
+static int
+needs(struct ctx *ctx, struct section *s, enum key k, enum key with)
+{
+	if (!(s->set & BIT(k)) || (s->set & BIT(with)))
+		return 0;
+	return fail(ctx, s->key_line[k], "'%s' in " SEC_FMT " needs '%s'",
+	    keys[k].name, SEC_ARGS(s), keys[with].name);
+}
+
+static int
+check_job_keys(struct ctx *ctx, struct section *s)
+{
+	struct cr_node *node = s->node;
+
+	if (needs(ctx, s, K_READY_TIMEOUT, K_READY) < 0 ||
+	    needs(ctx, s, K_READY_INTERVAL, K_READY) < 0 ||
+	    needs(ctx, s, K_RESTART_DELAY, K_RESTART) < 0 ||
+	    needs(ctx, s, K_RESTART_DELAY_MAX, K_RESTART) < 0 ||
+	    needs(ctx, s, K_MAX_RESTARTS, K_RESTART) < 0)
+		return -1;
+	if (node->ready.kind == CR_READY_DELAY && isfinite(node->ready.timeout)
+	    && node->ready.delay > node->ready.timeout)
+		return fail(ctx, s->key_line[K_READY], "'ready' of " SEC_FMT
+		    " waits longer than its ready-timeout: it could never be "
+		    "ready", SEC_ARGS(s));
+	return 0;
+}
+
 /* Checks the section being read as a whole, now that it is complete. */
 static int
 finish_section(struct ctx *ctx)
@@ -599,8 +783,10 @@ finish_section(struct ctx *ctx)
 	if (s == NULL || s->node->kind != CR_NODE_JOB)
 		return 0;
 	if (!(s->set & BIT(K_COMMAND)))
-		return fail(ctx, s->line, "job '%s' has no command",
-		    s->node->name);
+		return fail(ctx, s->line, "%s '%s' has no command",
+		    s->node->cleanup ? "cleanup job" : "job", s->node->name);
+	if (check_job_keys(ctx, s) < 0)
+		return -1;
 	/* Only the terminal job reads cancelrun's standard input: no other
 	 * can be stopped by SIGTTIN or take input meant for it. */
 	s->node->stdin_null = !s->node->terminal;
@@ -625,6 +811,7 @@ start_section(struct ctx *ctx, const char *text, size_t len)
 	struct section *s, *other;
 	struct cr_node *node;
 	size_t name_len, idx, grown_cap, *slot;
+	bool cleanup = false;
 
 	if (finish_key(ctx) < 0 || finish_section(ctx) < 0)
 		return -1;
@@ -644,9 +831,14 @@ start_section(struct ctx *ctx, const char *text, size_t len)
 	} else if (len >= 4 && memcmp(text, "job:", 4) == 0) {
 		kind = CR_NODE_JOB;
 		name = text + 4;
+	} else if (len >= 8 && memcmp(text, "cleanup:", 8) == 0) {
+		kind = CR_NODE_JOB;
+		name = text + 8;
+		cleanup = true;
 	} else {
 		return fail(ctx, ctx->line, "unknown section [%.*s]: expected "
-		    "[cancelrun], [group:NAME] or [job:NAME]", (int)len, text);
+		    "[cancelrun], [group:NAME], [job:NAME] or [cleanup:NAME]",
+		    (int)len, text);
 	}
 	name_len = len - (size_t)(name - text);
 	if (name_len == 0)
@@ -663,7 +855,7 @@ start_section(struct ctx *ctx, const char *text, size_t len)
 	idx = lookup(ctx, name, name_len);
 	if (idx != NO_SECTION) {
 		other = &ctx->secs[idx];
-		if (other->node->kind == kind)
+		if (other->node->kind == kind && other->node->cleanup == cleanup)
 			return fail(ctx, ctx->line, "duplicate section [%.*s] "
 			    "(first at line %d)", (int)len, text, other->line);
 		return fail(ctx, ctx->line, "name '%s' is already used by "
@@ -687,6 +879,10 @@ start_section(struct ctx *ctx, const char *text, size_t len)
 		return fail_oom(ctx);
 	node->file = ctx->path;
 	node->line = ctx->line;
+	if (cleanup) {
+		node->cleanup = true;
+		node->timeout = CLEANUP_TIMEOUT;
+	}
 	s = &ctx->secs[ctx->n_secs];
 	memset(s, 0, sizeof(*s));
 	s->node = node;
@@ -1073,7 +1269,7 @@ unknown_key(struct ctx *ctx, struct section *s, const char *name, int k)
 
 	if (k < 0) {
 		hint = suggest_key(name, &hk);
-		if (hint != NULL && (keys[hk].where & (1u << kind)))
+		if (hint != NULL && (keys[hk].where & section_bit(s)))
 			return fail(ctx, ctx->line, "unknown key '%s' in "
 			    SEC_FMT " (did you mean '%s'?)", name,
 			    SEC_ARGS(s), hint);
@@ -1086,7 +1282,8 @@ unknown_key(struct ctx *ctx, struct section *s, const char *name, int k)
 	if (k == K_CANCEL_AFTER)
 		return fail(ctx, ctx->line, "unknown key 'cancel-after' in "
 		    SEC_FMT ": the deadline of %s is 'timeout'", SEC_ARGS(s),
-		    kind == CR_NODE_ROOT ? "the root" : "a group");
+		    kind == CR_NODE_ROOT ? "the root" : s->node->cleanup ?
+		    "a cleanup job" : "a group");
 	return fail(ctx, ctx->line, "unknown key '%s' in " SEC_FMT ": '%s' "
 	    "belongs in %s", name, SEC_ARGS(s), name, keys[k].belongs);
 }
@@ -1121,7 +1318,7 @@ handle(void *user, const char *section, const char *name, const char *value)
 	for (k = 0; k < N_KEYS; k++)
 		if (strcmp(name, keys[k].name) == 0)
 			break;
-	if (k == N_KEYS || !(keys[k].where & (1u << s->node->kind))) {
+	if (k == N_KEYS || !(keys[k].where & section_bit(s))) {
 		unknown_key(ctx, s, name, k == N_KEYS ? -1 : k);
 		return 0;
 	}
@@ -1153,6 +1350,65 @@ handle(void *user, const char *section, const char *name, const char *value)
  * After reading: references, cycles, the tree and inherited settings.
  */
 
+/* Turns the names in S's `after` into nodes. */
+static int
+resolve_after(struct ctx *ctx, struct section *s)
+{
+	struct section *t;
+	size_t i, idx;
+	int line = s->key_line[K_AFTER];
+
+	if (s->n_after == 0)
+		return 0;
+	s->node->after = cri_plan_alloc(ctx->plan,
+	    s->n_after * sizeof(*s->node->after));
+	if (s->node->after == NULL)
+		return fail_oom(ctx);
+	for (i = 0; i < s->n_after; i++) {
+		idx = lookup(ctx, s->after[i], strlen(s->after[i]));
+		if (idx == NO_SECTION)
+			return fail(ctx, line, "'after' names '%s': there is "
+			    "no job or group of that name", s->after[i]);
+		t = &ctx->secs[idx];
+		if (t == s)
+			return fail(ctx, line, SEC_FMT " is after itself",
+			    SEC_ARGS(s));
+		if (t->node->cleanup)
+			return fail(ctx, line, "'after' names cleanup job "
+			    "'%s': a cleanup job runs only as its group "
+			    "ends, nothing can wait for it", t->node->name);
+		s->node->after[s->node->n_after++] = t->node;
+	}
+	return 0;
+}
+
+/* At most one main job in a group: the first one's line is kept in
+ * ctx->mains, per group section (the root's last). */
+static int
+check_main(struct ctx *ctx, struct section *s)
+{
+	size_t g, *first;
+
+	if (!s->node->main)
+		return 0;
+	g = s->ref_idx != NO_SECTION ? s->ref_idx : ctx->n_secs;
+	if (ctx->mains == NULL) {
+		ctx->mains = calloc(ctx->n_secs + 1, sizeof(*ctx->mains));
+		if (ctx->mains == NULL)
+			return fail_oom(ctx);
+	}
+	first = &ctx->mains[g];
+	if (*first != 0)
+		return fail(ctx, s->key_line[K_MAIN], "job '%s' cannot be the "
+		    "main job of %s: job '%s' is (line %d); a group has at "
+		    "most one", s->node->name, g == ctx->n_secs ?
+		    "the root" : ctx->secs[g].node->name,
+		    ctx->secs[*first - 1].node->name,
+		    ctx->secs[*first - 1].key_line[K_MAIN]);
+	*first = (size_t)(s - ctx->secs) + 1;
+	return 0;
+}
+
 static int
 resolve(struct ctx *ctx)
 {
@@ -1174,6 +1430,10 @@ resolve(struct ctx *ctx)
 			return fail(ctx, s->key_line[k], "'%s' is a job, not "
 			    "a group", s->ref);
 	}
+	for (i = 0; i < ctx->n_secs; i++)
+		if (resolve_after(ctx, &ctx->secs[i]) < 0 ||
+		    check_main(ctx, &ctx->secs[i]) < 0)
+			return -1;
 	return 0;
 }
 
@@ -1319,6 +1579,23 @@ settle(struct ctx *ctx)
 	return 0;
 }
 
+/* The `after` order can run (orch.c). */
+static int
+check_order(struct ctx *ctx)
+{
+	const struct cr_node *bad;
+	char msg[sizeof(ctx->err->msg)];
+	size_t idx;
+
+	if (cri_plan_order(ctx->plan, &bad, msg, sizeof(msg)) == 0)
+		return 0;
+	if (errno == ENOMEM)
+		return fail_oom(ctx);
+	idx = lookup(ctx, bad->name, strlen(bad->name));
+	return fail(ctx, idx == NO_SECTION ? 0 :
+	    ctx->secs[idx].key_line[K_AFTER], "%s", msg);
+}
+
 static int
 load(struct ctx *ctx)
 {
@@ -1341,7 +1618,7 @@ load(struct ctx *ctx)
 		return fail(ctx, 0, "no jobs: add a [job:NAME] section with "
 		    "a command");
 	link_nodes(ctx);
-	if (check_nesting(ctx) < 0)
+	if (check_nesting(ctx) < 0 || check_order(ctx) < 0)
 		return -1;
 	return settle(ctx);
 }
@@ -1390,6 +1667,7 @@ out:
 	free(ctx.value);
 	free(ctx.secs);
 	free(ctx.slots);
+	free(ctx.mains);
 	if (ctx.failed) {
 		cr_plan_free(ctx.plan);
 		return ctx.rc;

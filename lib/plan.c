@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdint.h>
@@ -113,6 +114,12 @@ cri_plan_add_node(struct cr_plan *plan, struct cr_node *parent,
 		return NULL;
 	node->parent = parent;
 	node->timeout = INFINITY;
+	node->ready.timeout = INFINITY;
+	node->ready.interval = 0.25;
+	node->restart_delay = 1;
+	node->max_restarts = UINT_MAX;
+	if (kind != CR_NODE_JOB)
+		node->index = plan->n_nodes - plan->n_jobs;
 	if (parent != NULL) {
 		node->grace = parent->grace;
 		node->stop = parent->stop;
@@ -147,6 +154,7 @@ cr_plan_new(struct cr_plan **planp)
 	cr_term_seq_simple(&root->stop, SIGTERM, root->grace);
 	root->mode = CR_MODE_FAIL_FAST;
 	plan->root = root;
+	plan->n_stages = 1;
 	*planp = plan;
 	return 0;
 }

@@ -143,6 +143,14 @@ cr_cause_format(const struct cr_cause *cause, char *buf, size_t len)
 	case CR_CAUSE_RACE_WON:
 		return snprintf(buf, len, "race-won:%.*s", origin_len,
 		    cause->origin);
+	case CR_CAUSE_MAIN_ENDED:
+		return snprintf(buf, len, "main-ended:%.*s", origin_len,
+		    cause->origin);
+	case CR_CAUSE_DEPENDENCY:
+		return snprintf(buf, len, "dependency:%.*s", origin_len,
+		    cause->origin);
+	case CR_CAUSE_NOT_READY:
+		return snprintf(buf, len, "not-ready");
 	case CR_CAUSE_NONE:
 	default:
 		return snprintf(buf, len, "%s", "");

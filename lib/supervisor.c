@@ -264,14 +264,13 @@ cri_all_jobs_done(struct sup *sup)
  * Set-up and tear-down.
  */
 static int
-build_groups(struct sup *sup, const struct cr_node *node, struct group *parent,
-    size_t *next_group)
+build_groups(struct sup *sup, const struct cr_node *node, struct group *parent)
 {
 	const struct cr_node *c;
 	struct group *g;
 	struct job *job;
 
-	g = &sup->groups[(*next_group)++];
+	g = &sup->groups[node->index];
 	g->node = node;
 	g->parent = parent;
 	g->src = cr_source_new(parent == NULL ? sup->loop : NULL,
@@ -283,7 +282,7 @@ build_groups(struct sup *sup, const struct cr_node *node, struct group *parent,
 	for (c = node->children; c != NULL; c = c->next) {
 		g->n_children++;
 		if (c->kind == CR_NODE_GROUP) {
-			if (build_groups(sup, c, g, next_group) < 0)
+			if (build_groups(sup, c, g) < 0)
 				return -errno;
 			continue;
 		}
@@ -388,7 +387,7 @@ sup_release(struct sup *sup)
 		cri_output_close(&sup->jobs[i]);
 	}
 	cri_output_stop(sup);
-	/* Children before parents: groups were built parent first. */
+	/* A child holds a reference on its parent: any order will do. */
 	for (i = sup->n_groups; i-- > 0;)
 		cr_source_free(sup->groups[i].src);
 	cri_proc_table_release(&sup->table);
@@ -406,7 +405,7 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 	struct sup sup;
 	struct cr_result *result;
 	struct job *job;
-	size_t i, next_group = 0;
+	size_t i;
 	int rc = 0;
 
 	*resultp = NULL;
@@ -460,7 +459,7 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 	ev_init(&sup.kill_after, cri_kill_after_cb);
 	sup.kill_after.data = &sup;
 
-	if ((rc = build_groups(&sup, plan->root, NULL, &next_group)) < 0)
+	if ((rc = build_groups(&sup, plan->root, NULL)) < 0)
 		goto out;
 	if ((rc = cri_output_start(&sup)) < 0)
 		goto out;

@@ -510,10 +510,10 @@ static const struct bad_case bad[] = {
 	    "no jobs: add a [job:NAME] section with a command" },
 	/* Sections. */
 	{ "[job:a]\ncommand = true\n[jobs:b]\n", 3,
-	    "unknown section [jobs:b]: expected [cancelrun], [group:NAME] "
-	    "or [job:NAME]" },
+	    "unknown section [jobs:b]: expected [cancelrun], [group:NAME], "
+	    "[job:NAME] or [cleanup:NAME]" },
 	{ "[Cancelrun]\n", 1, "unknown section [Cancelrun]: expected "
-	    "[cancelrun], [group:NAME] or [job:NAME]" },
+	    "[cancelrun], [group:NAME], [job:NAME] or [cleanup:NAME]" },
 	{ "[job:]\n", 1, "missing name in [job:]" },
 	{ "[job:a b]\n", 1, "invalid name 'a b' in [job:a b]: use letters, "
 	    "digits, '_', '.' and '-'" },
@@ -547,7 +547,8 @@ static const struct bad_case bad[] = {
 	{ "[cancelrun]\ncancel-after = 5m\n", 2, "unknown key 'cancel-after' "
 	    "in [cancelrun]: the deadline of the root is 'timeout'" },
 	{ "[group:g]\ncommand = true\n", 2, "unknown key 'command' in "
-	    "[group:g]: 'command' belongs in [job:NAME] sections" },
+	    "[group:g]: 'command' belongs in [job:NAME] and [cleanup:NAME] "
+	    "sections" },
 	{ "[job:j]\nmode = race\n", 2, "unknown key 'mode' in [job:j]: "
 	    "'mode' belongs in [cancelrun] and [group:NAME] sections" },
 	{ "[group:g]\nmax-parallel = 2\n", 2, "unknown key 'max-parallel' in "
@@ -705,6 +706,95 @@ static const struct bad_case bad[] = {
 	    "invalid duration '5x' for 'cancel-after'" },
 	{ "[job:a]\ncommand = true\nbogus = 1\ncancel-after = 5x\n", 3,
 	    "unknown key 'bogus' in [job:a]" },
+	/* Orchestration: main, after, ready, restart, cleanup. */
+	{ "[job:a]\ncommand = true\nmain = yes\n[job:b]\ncommand = true\n"
+	    "main = yes\n", 6, "job 'b' cannot be the main job of the root: "
+	    "job 'a' is (line 3); a group has at most one" },
+	{ "[group:g]\n[job:a]\ngroup = g\ncommand = true\nmain = yes\n"
+	    "[job:b]\nmain = yes\ncommand = true\ngroup = g\n", 7,
+	    "job 'b' cannot be the main job of g: job 'a' is (line 5); a "
+	    "group has at most one" },
+	{ "[job:a]\ncommand = true\nmain = sure\n", 3,
+	    "invalid main 'sure': expected yes or no" },
+	{ "[group:g]\nmain = yes\n", 2, "unknown key 'main' in [group:g]: "
+	    "'main' belongs in [job:NAME] sections" },
+	{ "[job:a]\ncommand = true\nafter = zz\n", 3,
+	    "'after' names 'zz': there is no job or group of that name" },
+	{ "[job:a]\ncommand = true\nafter = a\n", 3,
+	    "[job:a] is after itself" },
+	{ "[job:a]\ncommand = true\nafter = b, b\n[job:b]\ncommand = true\n",
+	    3, "'b' is named twice in 'after'" },
+	{ "[job:a]\ncommand = true\nafter = ,\n", 3,
+	    "empty 'after' in [job:a]: name one or more jobs or groups" },
+	{ "[job:a]\ncommand = true\nafter = b\n[job:b]\ncommand = true\n"
+	    "after = a\n", 3, "a cycle in 'after' (each waits for the next): "
+	    "a -> b -> a" },
+	{ "[job:a]\ncommand = true\n[job:b]\ncommand = true\nafter = c\n"
+	    "[job:c]\ncommand = true\nafter = a, b\n", 5, "a cycle in 'after' "
+	    "(each waits for the next): b -> c -> b" },
+	{ "[group:g]\n[job:a]\ngroup = g\ncommand = true\nafter = g\n", 5,
+	    "job 'a' is after group 'g', which contains it: it could never "
+	    "start" },
+	{ "[group:g]\nafter = a\n[job:a]\ngroup = g\ncommand = true\n", 2,
+	    "group 'g' is after job 'a', which is inside it: it could never "
+	    "start" },
+	{ "[job:a]\ncommand = true\nafter = b\n[group:g]\nafter = a\n"
+	    "[job:b]\ngroup = g\ncommand = true\n", 3, "a cycle in 'after' "
+	    "(each waits for the next): a -> b -> g -> a" },
+	{ "[job:a]\ncommand = true\nafter = c\n[cleanup:c]\ncommand = true\n",
+	    3, "'after' names cleanup job 'c': a cleanup job runs only as its "
+	    "group ends, nothing can wait for it" },
+	{ "[cancelrun]\nafter = a\n", 2, "unknown key 'after' in [cancelrun]: "
+	    "'after' belongs in [job:NAME] and [group:NAME] sections" },
+	{ "[job:a]\ncommand = true\nready = tcp:example.org:80\n", 3,
+	    "invalid ready 'tcp:example.org:80': 'example.org' is not a "
+	    "numeric IPv4 or IPv6 address (no name is looked up: the loop "
+	    "never waits for DNS)" },
+	{ "[job:a]\ncommand = true\nready = tcp:127.0.0.1:0\n", 3,
+	    "invalid ready 'tcp:127.0.0.1:0': invalid port '0': expected 1 to "
+	    "65535" },
+	{ "[job:a]\ncommand = true\nready = tcp:127.0.0.1\n", 3,
+	    "invalid ready 'tcp:127.0.0.1': expected tcp:HOST:PORT" },
+	{ "[job:a]\ncommand = true\nready = output:(\n", 3,
+	    "invalid ready 'output:(': Unmatched ( or \\(" },
+	{ "[job:a]\ncommand = true\nready = command:'x\n", 3,
+	    "invalid ready 'command:'x': unbalanced single quote" },
+	{ "[job:a]\ncommand = true\nready = delay:5x\n", 3,
+	    "invalid ready 'delay:5x': invalid duration '5x'" },
+	{ "[job:a]\ncommand = true\nready = port:80\n", 3,
+	    "invalid ready 'port:80': unknown check 'port': expected tcp, "
+	    "unix, output, command or delay" },
+	{ "[job:a]\ncommand = true\nready = 8080\n", 3,
+	    "invalid ready '8080': expected tcp:HOST:PORT, unix:PATH, "
+	    "output:REGEX, command:CMD or delay:DURATION" },
+	{ "[job:a]\ncommand = true\nready-timeout = 5s\n", 3,
+	    "'ready-timeout' in [job:a] needs 'ready'" },
+	{ "[job:a]\ncommand = true\nready = delay:1s\nready-interval = 0\n",
+	    4, "invalid ready-interval '0': give a finite time above 0" },
+	{ "[job:a]\ncommand = true\nready = delay:5s\nready-timeout = 1s\n",
+	    3, "'ready' of [job:a] waits longer than its ready-timeout: it "
+	    "could never be ready" },
+	{ "[job:a]\ncommand = true\nrestart = sometimes\n", 3,
+	    "invalid restart 'sometimes': expected no, on-failure or always" },
+	{ "[job:a]\ncommand = true\nmax-restarts = 2\n", 3,
+	    "'max-restarts' in [job:a] needs 'restart'" },
+	{ "[job:a]\ncommand = true\nrestart = always\nmax-restarts = -1\n", 4,
+	    "invalid max-restarts '-1': expected a whole number" },
+	{ "[job:a]\ncommand = true\nrestart = always\nrestart-delay = inf\n",
+	    4, "invalid restart-delay 'inf': give a finite time" },
+	{ "[cleanup:c]\n", 1, "cleanup job 'c' has no command" },
+	{ "[cleanup:c]\ncommand = true\ncancel-after = 1s\n", 3,
+	    "unknown key 'cancel-after' in [cleanup:c]: the deadline of a "
+	    "cleanup job is 'timeout'" },
+	{ "[cleanup:c]\ncommand = true\nwhen = never\n", 3,
+	    "invalid when 'never': expected failure or always" },
+	{ "[cleanup:c]\ncommand = true\nafter = c\n", 3, "unknown key 'after' "
+	    "in [cleanup:c]: 'after' belongs in [job:NAME] and [group:NAME] "
+	    "sections" },
+	{ "[job:c]\ncommand = true\nwhen = always\n", 3, "unknown key 'when' "
+	    "in [job:c]: 'when' belongs in [cleanup:NAME] sections" },
+	{ "[job:c]\ncommand = true\n[cleanup:c]\ncommand = true\n", 3,
+	    "name 'c' is already used by [job:c] at line 1" },
 };
 
 static void
@@ -1235,6 +1325,83 @@ test_walk(void)
 	cr_plan_free(plan);
 }
 
+/* The orchestration keys as the plan holds them, and the stages. */
+static void
+test_orchestration(void)
+{
+	static const char text[] =
+	    "[job:lint]\ncommand = true\n"
+	    "[job:build]\ncommand = true\nafter = lint\n"
+	    "[group:stack]\nafter = build\n"
+	    "[job:server]\ngroup = stack\ncommand = true\n"
+	    "ready = tcp:[::1]:8080\nready-timeout = 5s\n"
+	    "ready-interval = 100ms\nrestart = on-failure\n"
+	    "restart-delay = 2s\nrestart-delay-max = 8s\nmax-restarts = 3\n"
+	    "[job:tests]\ngroup = stack\ncommand = true\nafter = server\n"
+	    "main = yes\n"
+	    "[cleanup:logs]\ngroup = stack\ncommand = echo x\nwhen = always\n"
+	    "[job:report]\ncommand = true\nafter = stack\n"
+	    "[job:free]\ncommand = true\nready = output:^up$\n"
+	    "[job:waits]\ncommand = true\nready = unix:/tmp/s\n"
+	    "[job:probe]\ncommand = true\nready = command:test -e x\n"
+	    "[job:slow]\ncommand = true\nready = delay:1.5s\n"
+	    "[cleanup:bye]\ncommand = true\ntimeout = 5s\n";
+	const struct cr_node *server, *tests, *logs, *stack;
+	struct cr_plan *plan;
+	struct cr_error err;
+	int rc;
+
+	plan = load_text(text, &rc, &err);
+	TAP_EQ_INT(rc, 0, "orchestration: loads (%s)", err.msg);
+	if (plan == NULL)
+		return;
+	server = plan->jobs[2];
+	tests = plan->jobs[3];
+	logs = plan->jobs[4];
+	stack = server->parent;
+	tap_ok(plan->jobs[1]->n_after == 1 &&
+	    plan->jobs[1]->after[0] == plan->jobs[0], "build is after lint");
+	tap_ok(stack->n_after == 1 && stack->after[0] == plan->jobs[1],
+	    "the group is after build");
+	TAP_EQ_INT(server->ready.kind, CR_READY_TCP, "tcp check");
+	TAP_EQ_STR(server->ready.host, "::1", "its address, no brackets");
+	TAP_EQ_INT(server->ready.port, 8080, "its port");
+	tap_ok(server->ready.timeout == 5 && server->ready.interval == 0.1,
+	    "ready-timeout and ready-interval");
+	TAP_EQ_INT(server->restart, CR_RESTART_ON_FAILURE, "restart");
+	tap_ok(server->restart_delay == 2 && server->restart_delay_max == 8,
+	    "restart delays");
+	TAP_EQ_INT(server->max_restarts, 3, "max-restarts");
+	tap_ok(tests->main && !server->main, "tests is the main job");
+	tap_ok(logs->cleanup && logs->cleanup_when == CR_CLEANUP_ALWAYS &&
+	    logs->parent == stack, "a cleanup job in its group");
+	tap_ok(logs->timeout == 30, "a cleanup job's default timeout: 30s");
+	tap_ok(plan->jobs[10]->cleanup && plan->jobs[10]->timeout == 5,
+	    "a cleanup job's own timeout");
+	TAP_EQ_INT(plan->jobs[6]->ready.kind, CR_READY_OUTPUT, "output check");
+	TAP_EQ_STR(plan->jobs[6]->ready.regex, "^up$", "its regex");
+	TAP_EQ_STR(plan->jobs[7]->ready.path, "/tmp/s", "unix check path");
+	TAP_EQ_STR(plan->jobs[8]->ready.argv[2], "x", "command check argv");
+	tap_ok(plan->jobs[9]->ready.delay == 1.5, "delay check");
+	tap_ok(plan->jobs[0]->ready.kind == CR_READY_NONE &&
+	    plan->jobs[0]->restart == CR_RESTART_NO &&
+	    plan->jobs[0]->max_restarts == UINT_MAX &&
+	    plan->jobs[0]->restart_delay == 1 &&
+	    plan->jobs[0]->ready.interval == 0.25 &&
+	    isinf(plan->jobs[0]->ready.timeout), "defaults");
+	/* lint 0, build 1, server 2 (group after build), tests 3 (after a
+	 * job with a check: its start), report 4 (after the group: its
+	 * end), the rest 0. */
+	TAP_EQ_INT(plan->jobs[0]->stage, 0, "stage of lint");
+	TAP_EQ_INT(plan->jobs[1]->stage, 1, "stage of build");
+	TAP_EQ_INT(server->stage, 2, "stage of server");
+	TAP_EQ_INT(tests->stage, 3, "stage of tests");
+	TAP_EQ_INT(plan->jobs[5]->stage, 4, "stage of report");
+	TAP_EQ_INT(plan->jobs[6]->stage, 0, "stage of free");
+	TAP_EQ_INT(plan->n_stages, 5, "five stages");
+	cr_plan_free(plan);
+}
+
 int
 main(void)
 {
@@ -1262,6 +1429,7 @@ main(void)
 	test_cancel();
 	test_examples();
 	test_walk();
+	test_orchestration();
 	unlink(write_file("t.ini", ""));
 	unlink(write_file("nul.ini", ""));
 	if (rmdir(tmpdir) != 0)
