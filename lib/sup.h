@@ -34,6 +34,7 @@ enum phase {
 
 struct sup;
 struct guard_msg;
+struct ready;
 
 /* A process that refused the current stop step (EPERM). */
 struct refusal {
@@ -89,6 +90,8 @@ struct job {
 	struct output *output;       /* when output is prefixed */
 	bool tty_told;               /* a TTIN/TTOU stop was reported */
 	bool tty_wait;               /* stopped by TTIN/TTOU, not continued */
+	struct ready *ready;         /* ready.c's checks under way, or NULL */
+	bool is_ready;               /* its check passed (this run) */
 };
 
 /* A job's stdout and stderr, carried line by line. */
@@ -252,6 +255,13 @@ void cri_job_abandon(struct job *job);
 /* Whether PID is a survivor of some job. */
 bool cri_is_survivor(const struct sup *sup, pid_t pid);
 
+/* JOB's readiness check passed: jobs after it may start. */
+void cri_job_ready(struct job *job);
+
+/* JOB's readiness check did not pass in time: JOB fails with the cause
+ * not-ready and its tree is stopped. */
+void cri_job_not_ready(struct job *job);
+
 /*
  * stop.c: the stop ladder and sending signals to a job
  */
@@ -315,6 +325,29 @@ void cri_child_cb(struct ev_loop *loop, ev_child *w, int revents);
  * way or is a survivor.  False also when it cannot tell (no group of its
  * own, /proc unreadable): then the sweep decides. */
 bool cri_tree_empty(struct sup *sup, const struct job *job);
+
+/*
+ * ready.c: readiness checks (`ready =`), on the loop
+ */
+
+/* JOB, whose node has a readiness check, has just started: its check
+ * begins, bounded by ready-timeout (or the job's deadline).  When it
+ * passes, ready.c calls cri_job_ready(JOB); when time runs out,
+ * cri_job_not_ready(JOB); either ends the checks. */
+void cri_ready_start(struct job *job);
+
+/* Ends JOB's checks, if any are under way (a check command still running
+ * is killed and reaped as usual).  Safe to call at any time, twice, and
+ * for a job without a check. */
+void cri_ready_stop(struct job *job);
+
+/* A whole line of JOB's output (LEN bytes, without its newline), while an
+ * output: check is under way. */
+void cri_ready_line(struct job *job, const char *line, size_t len);
+
+/* Whether PID, just reaped with STATUS, was a check command: then
+ * ready.c has dealt with it. */
+bool cri_ready_reaped(struct sup *sup, pid_t pid, int status);
 
 /*
  * jobout.c: prefixed output
