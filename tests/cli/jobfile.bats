@@ -1325,6 +1325,29 @@ example() {
 	sent_is server INT
 }
 
+@test "examples/pipeline.ini runs in order to exit 0, no cleanup" {
+	example pipeline
+	local n
+	for n in lint build unit integration; do
+		job_is "$n" succeeded
+	done
+	job_is collect-logs skipped
+	# Each step's line comes after the one it waits for.
+	[ "$(grep -o '^\[[a-z-]*\]' "$TMP/out" | paste -sd' ')" = \
+	    "[lint] [build] [integration] [unit]" ]
+}
+
+@test "examples/pipeline.ini with a failing step: 1, cleanup told why" {
+	cd "$TMP"
+	FAIL=1 cr -f "$TOP_SRCDIR/examples/pipeline.ini" --report "$TMP/r.json"
+	expect_status 1
+	job_is integration failed
+	job_is unit cancelled sibling-failed:integration
+	job_is collect-logs succeeded
+	grep -q '^\[collect-logs\] collect-logs: the tests ended with sibling-failed:integration (status 1)$' "$TMP/out"
+	no_survivors
+}
+
 @test "examples/race.ini runs to exit 0" {
 	example race
 	job_is mirror-b succeeded
