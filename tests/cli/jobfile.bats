@@ -974,7 +974,7 @@ assert r["status"] == 1, r["status"]
 assert isinstance(r["cause"], str) and "bad" in r["cause"], r["cause"]
 assert sorted(x["name"] for x in r["jobs"]) == ["bad", "later", "ok", "slow"]
 j = {x["name"]: x for x in r["jobs"]}
-keys = {"name", "group", "state", "cause", "exit", "signal",
+keys = {"name", "group", "state", "cause", "exit", "restarts", "signal",
         "signals_sent", "started", "ended", "duration_s"}
 rfc3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 
