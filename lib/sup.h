@@ -112,6 +112,7 @@ struct job {
 	struct deps deps;
 	unsigned blocked;            /* `after` nodes it still waits for */
 	bool queued;                 /* in the pending queue (this run) */
+	enum cr_verdict verdict;     /* of its last run, once decided */
 	bool restarting;             /* this run ends in a restart */
 	bool restart_wait;           /* waiting for restart_timer */
 	ev_timer restart_timer;
