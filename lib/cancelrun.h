@@ -732,7 +732,8 @@ int cr_result_status(const struct cr_plan *plan,
     const struct cr_result *result, bool first_failure);
 
 /* Writes the summary table (job, state, cause, exit, signals sent, time)
- * to F.  Returns 0 or -EIO.  Any thread. */
+ * to F, then a totals line ("5 jobs: 3 succeeded, 1 failed, 1 skipped in
+ * 12.3s").  Returns 0 or -EIO.  Any thread. */
 int cr_report_table(const struct cr_plan *plan,
     const struct cr_result *result, FILE *f);
 
