@@ -675,10 +675,10 @@ struct cr_job_result {
 	/* With cr_run_opts.tail_lines: the last lines of its stdout and
 	 * stderr (of every run), in the order they were carried, each ending
 	 * with a newline, without the prefix; NUL-terminated, inside the
-	 * result's allocation; NULL when it printed nothing.  At most 64 KiB:
-	 * a first line cut by that bound starts with "[...] ", and a line
-	 * longer than that which came in pieces keeps its start and its end
-	 * with " [...] " between.  The bytes are the job's: not checked. */
+	 * result's allocation; NULL when it printed nothing.  At most 64 KiB
+	 * and what fits whole of the last lines (a last line longer than
+	 * that keeps its end, after "[...] "; a line that came in pieces
+	 * keeps its start and end, with " [...] " between).  The bytes are the job's: not checked. */
 	const char *output_tail;
 	size_t output_tail_len;
 };

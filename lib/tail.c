@@ -259,7 +259,16 @@ cri_tail_trim(struct cri_tail *t)
 		start = (size_t)(q - text) + 1;
 		pos = (size_t)(q - text);
 	}
-	mark = t->lost && start == 0 ? CUT_MARK_LEN : 0;
+	/* A first line whose start was dropped is left out, unless it is
+	 * the only one: then it keeps its end, marked. */
+	mark = 0;
+	if (t->lost && start == 0) {
+		q = memchr(text, '\n', t->used - 1);
+		if (q != NULL)
+			start = (size_t)(q - text) + 1;
+		else
+			mark = CUT_MARK_LEN;
+	}
 	out = malloc(mark + t->used - start);
 	if (out == NULL) {
 		free(text);

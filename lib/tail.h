@@ -40,8 +40,8 @@ void cri_tail_trim(struct cri_tail *tail);
 
 /* The last lines, each ending with a newline, as *LEN bytes that stay
  * owned by TAIL (not NUL-terminated), or NULL when there were none.  A
- * first line cut by the byte bound starts with "[...] ".  Trims TAIL
- * first. */
+ * line cut by the byte bound is left out, unless it is the only one: then
+ * its end is kept, after "[...] ".  Trims TAIL first. */
 const char *cri_tail_text(struct cri_tail *tail, size_t *len);
 
 #endif /* CR_TAIL_H */

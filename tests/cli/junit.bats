@@ -168,9 +168,7 @@ EOF
 	cr -f "$TMP/many.ini" --junit "$TMP/j.xml"
 	[ "$status" -eq 0 ]
 	jcheck 'out("many").split("\n")[:-1] == ["line %d" % i for i in range(151, 251)]' \
-	    'len(out("big")) <= 64 * 1024 + 16' \
-	    'out("big").endswith("\ntail-line\n")' \
-	    'out("big").startswith("[...] xxx")' \
+	    'out("big") == "tail-line\n"' \
 	    'out("long").split("\n")[-2] == "after-long"' \
 	    'out("long").split("\n")[0] == "y" * 20000'
 }
