@@ -6,9 +6,10 @@
 # bash's programmable completion would call it (COMP_WORDS, COMP_CWORD),
 # with COMP_WORDS[0] the binary under test, whose --help it reads; the
 # tests check COMPREPLY.  zsh: the file must list every long option of
-# --help (checked without zsh), and, where zsh is installed, parse and
-# load under compinit.  What zsh then offers at a prompt is not driven
-# here (that needs an interactive zsh on a pseudo-terminal).
+# --help (checked without zsh), and, where zsh is installed, parse, load
+# under compinit and offer the right words at the prompt of an interactive
+# zsh on a pseudo-terminal (tests/cli/zshcomp.zsh); without zsh those two
+# tests are skipped, saying so.
 
 load helpers
 bats_require_minimum_version 1.5.0
@@ -126,4 +127,39 @@ help_options() {
 		print -r -- "${_comps[cancelrun]}"' _ "$TOP_SRCDIR"
 	echo "$output"
 	[ "$output" = _cancelrun ]
+}
+
+# zcomp LINE: the sets of matches zsh offers for LINE at a prompt, one a
+# line as <<a|b>> (tests/cli/zshcomp.zsh drives an interactive zsh on a
+# pseudo-terminal).
+zcomp() {
+	zsh -f "$TOP_SRCDIR/tests/cli/zshcomp.zsh" "$TOP_SRCDIR/completions" \
+	    "$(dirname "$CANCELRUN")" "$1"
+}
+
+@test "zsh: options, signals, .ini files, words and the command at a prompt" {
+	if ! command -v zsh >/dev/null; then
+		skip "zsh is not installed"
+	fi
+	run zcomp 'cancelrun --ti'
+	echo "$output"
+	grep -qx -- '<<--timeout>>' <<<"$output"
+	run zcomp 'cancelrun -s TE'
+	echo "$output"
+	grep -qx '<<TERM>>' <<<"$output"
+	run zcomp 'cancelrun --term-seq=INT,5s,KI'
+	echo "$output"
+	grep -qx '<<KILL>>' <<<"$output"
+	run zcomp 'cancelrun --output='
+	echo "$output"
+	grep -qx '<<prefix|raw>>' <<<"$output"
+	mkdir "$TMP/d"
+	touch "$TMP/d/ci.ini" "$TMP/d/notes.txt"
+	run zcomp "cancelrun -f $TMP/d/"
+	echo "$output"
+	grep -qx '<<ci.ini>>' <<<"$output"
+	not grep -q 'notes' <<<"$output"
+	run zcomp 'cancelrun -t 5s slee'
+	echo "$output"
+	grep -qx '<<sleep>>' <<<"$output"
 }
