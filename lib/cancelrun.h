@@ -678,7 +678,8 @@ struct cr_job_result {
 	 * result's allocation; NULL when it printed nothing.  At most 64 KiB
 	 * and what fits whole of the last lines (a last line longer than
 	 * that keeps its end, after "[...] "; a line that came in pieces
-	 * keeps its start and end, with " [...] " between).  The bytes are the job's: not checked. */
+	 * keeps its start and end, with " [...] " between).  The bytes are
+	 * the job's: not checked. */
 	const char *output_tail;
 	size_t output_tail_len;
 };
