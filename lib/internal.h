@@ -192,6 +192,7 @@ struct cri_out {
 	bool big;                /* the pipe was grown (output.c's budget) */
 	unsigned x16;            /* bytes out per 16 read, at the last read */
 	bool grow_refused;       /* the system refused to grow it */
+	struct cri_tail *tail;   /* not owned: fed what is read, or NULL */
 };
 
 /* Makes the pipe a job writes into, carried to STREAM (0 stdout, 1 stderr)

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "tail.h"
 
 #define CR_LINE_MAX 65536
 /* A grown pipe's size, and how much one read takes at most. */
@@ -263,6 +264,9 @@ out_read(struct cri_out *o, bool closing)
 		if (n > 0) {
 			if (!o->discard)
 				take(o, buf, (size_t)n, &out);
+			if (o->tail != NULL)
+				cri_tail_feed(o->tail, o->stream, buf,
+				    (size_t)n);
 			maybe_grow(o, (size_t)n);
 			if ((size_t)n < want || !closing)
 				break; /* most likely drained */

@@ -104,6 +104,7 @@ struct job {
 	struct job *next_pending;
 	struct job *active_prev, *active_next; /* started, not done */
 	struct output *output;       /* when output is prefixed */
+	struct cri_tail *tail;       /* its last lines (tail_lines), or NULL */
 	bool tty_told;               /* a TTIN/TTOU stop was reported */
 	bool tty_wait;               /* stopped by TTIN/TTOU, not continued */
 	struct ready *ready;         /* ready.c's checks under way, or NULL */
@@ -439,6 +440,12 @@ void cri_output_stop(struct sup *sup);
 /* Gives the writer up to SECS to write what is queued (terminal.c,
  * before cancelrun stops itself).  Blocks the loop that long at most. */
 void cri_output_flush(struct sup *sup, double secs);
+
+/* With tail_lines: the room the jobs' tails need in the result, and
+ * copying them to TO, which has that room (the tails are freed). */
+size_t cri_output_tails_size(struct sup *sup);
+void cri_output_tails_copy(struct sup *sup, struct cr_result *result,
+    char *to);
 
 /* Queues LINE and a newline for standard error (cr_event_print),
  * starting the writer thread if output is not prefixed.  Returns 0 or a
