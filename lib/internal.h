@@ -79,6 +79,8 @@ struct cri_spawn {
 	                           own_group, the child makes its new group
 	                           the terminal's foreground group before it
 	                           execs, as a shell does for a job */
+	pid_t parent;           /* the caller's getpid(), known to save a
+	                           system call per job; 0: looked up */
 };
 
 /* Whether SIG is in SET, and adding SIG to SET, for every signal
@@ -193,6 +195,7 @@ struct cri_out {
 	unsigned x16;            /* bytes out per 16 read, at the last read */
 	bool grow_refused;       /* the system refused to grow it */
 	struct cri_tail *tail;   /* not owned: fed what is read, or NULL */
+	bool eof;                /* a read met end of file */
 };
 
 /* Makes the pipe a job writes into, carried to STREAM (0 stdout, 1 stderr)

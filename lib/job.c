@@ -162,6 +162,7 @@ job_start(struct job *job)
 	sp.own_group = !sup->opts->foreground;
 	sp.ignore = sup->opts->child_ignore;
 	sp.mask = sup->opts->child_mask;
+	sp.parent = sup->self;
 	cri_terminal_spawn(job, &sp);
 	if (rc == 0) {
 		rc = cri_spawn(&sp, &pid, &stage);

@@ -170,6 +170,7 @@ struct sup {
 	unsigned n_signals;          /* cancelling signals received */
 	bool kill_after_armed;       /* forward_signal: KILL timer armed */
 	pid_t self;
+	int children_fd;             /* tree.c: our children list, -1 */
 	/* PID -> job for commands and process groups. */
 	struct job **by_pid;
 	size_t by_pid_mask;
@@ -388,6 +389,9 @@ void cri_child_cb(struct ev_loop *loop, ev_child *w, int revents);
  * way or is a survivor.  False also when it cannot tell (no group of its
  * own, /proc unreadable): then the sweep decides. */
 bool cri_tree_empty(struct sup *sup, const struct job *job);
+
+/* Closes what cri_tree_empty kept open.  Loop thread only. */
+void cri_tree_release(struct sup *sup);
 
 /*
  * ready.c: readiness checks (`ready =`), on the loop

@@ -456,6 +456,7 @@ sup_release(struct sup *sup)
 	free(sup->dependents);
 	free(sup->dep_work);
 	cri_proc_table_release(&sup->table);
+	cri_tree_release(sup);
 	free(sup->owner);
 	free(sup->survivors);
 	free(sup->by_pid);
@@ -478,6 +479,7 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 	sup.plan = plan;
 	sup.opts = opts;
 	sup.self = getpid();
+	sup.children_fd = -1;
 	sup.guard_fd = -1;
 	sup.pending_tail = &sup.pending_head;
 	sup.loop = ev_default_loop(EVFLAG_AUTO);
