@@ -530,6 +530,24 @@ cri_job_exited(struct job *job, int status)
 		cri_sweep_request(sup);
 }
 
+void
+cri_job_ready(struct job *job)
+{
+	job->is_ready = true;
+	/* Those after it start from the loop (cri_job_enqueue). */
+	cri_deps_met(job->sup, job->node);
+}
+
+void
+cri_job_not_ready(struct job *job)
+{
+	struct cr_cause cause;
+
+	/* set_outcome makes it a failure, not a cancellation. */
+	cr_cause_set(&cause, CR_CAUSE_NOT_READY, 0, job->node->name);
+	cr_source_cancel(job->src, &cause);
+}
+
 bool
 cri_is_survivor(const struct sup *sup, pid_t pid)
 {
