@@ -150,6 +150,8 @@ struct sup {
 	int *owner;                  /* per table entry: job index, -1 */
 	size_t owner_cap;
 	struct watch *watches;
+	struct ready *ready_cmds;    /* ready.c: checks whose command is
+	                                not reaped yet */
 	pid_t *survivors;            /* every job's survivors, sorted: the */
 	size_t n_survivors, cap_survivors; /* sweep and the end pass them by */
 	int guard_fd;                /* socket to the guard, -1: none */
