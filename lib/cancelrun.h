@@ -667,6 +667,8 @@ struct cr_job_result {
 	bool kill_at_once;      /* its KILL step came at once, after a second
 	                           signal, not after the grace period */
 	unsigned n_killed;      /* processes its KILL step reached */
+	unsigned restarts;      /* times it was started again (`restart`);
+	                           the other fields are its last run's */
 };
 
 /* What a job or group ending by itself tells its parent, and what decided

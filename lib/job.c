@@ -9,7 +9,9 @@
 #include <config.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -31,8 +33,18 @@ cri_job_cancel_cb(void *arg, const struct cr_cause *cause)
 		job->res->cause = *cause;
 	switch (job->phase) {
 	case PH_PENDING:
-		job->res->state = CR_JOB_SKIPPED;
+		/* Waiting to start again: it ends with this cancellation. */
+		if (job->restart_wait) {
+			ev_timer_stop(sup->loop, &job->restart_timer);
+			job->restart_wait = false;
+		}
+		job->res->state = job->res->restarts > 0 ? CR_JOB_CANCELLED :
+		    CR_JOB_SKIPPED;
 		job->state_set = true;
+		/* One that waits for others ends now, as skipped.  A
+		 * cleanup job waits for its group to end, whatever. */
+		if (job->node != NULL && !job->node->cleanup)
+			cri_job_enqueue(job, false);
 		break;
 	case PH_RUNNING:
 		cr_cause_format(cause, why, sizeof(why));
@@ -83,6 +95,8 @@ start_failed(struct job *job, enum cr_spawn_stage stage, int err)
 	}
 }
 
+static void set_outcome(struct job *job);
+
 /* Starts JOB, or returns false when it must wait for descriptors. */
 static bool
 job_start(struct job *job)
@@ -125,7 +139,8 @@ job_start(struct job *job)
 	job->res->started = cri_wall_now();
 	cri_active_add(job);
 	if (cr_token_cancelled(cr_source_token(job->src))) {
-		job->res->state = CR_JOB_SKIPPED;
+		job->res->state = job->res->restarts > 0 ? CR_JOB_CANCELLED :
+		    CR_JOB_SKIPPED;
 		job->state_set = true;
 		cr_token_cause(cr_source_token(job->src), &job->res->cause);
 		job->res->ended = job->res->started;
@@ -133,9 +148,17 @@ job_start(struct job *job)
 		cri_job_done(job);
 		return true;
 	}
+	if (job->res->restarts > 0) {
+		/* A new run: the last one's outcome goes. */
+		job->res->state = CR_JOB_PENDING;
+		memset(&job->res->cause, 0, sizeof(job->res->cause));
+		job->res->exit_code = -1;
+		job->res->term_signal = 0;
+		job->res->ended = 0;
+	}
 	sp.argv = node->argv;
 	sp.cwd = node->cwd;
-	sp.env_add = node->env;
+	sp.env_add = job->env != NULL ? job->env : node->env;
 	sp.own_group = !sup->opts->foreground;
 	sp.ignore = sup->opts->child_ignore;
 	sp.mask = sup->opts->child_mask;
@@ -158,12 +181,9 @@ job_start(struct job *job)
 	}
 	if (pid == 0) {
 		/* fork failed: nothing to reap. */
-		job->res->state = CR_JOB_FAILED;
-		job->state_set = true;
 		job->phase = PH_DONE;
 		job->res->ended = cri_wall_now();
-		cri_group_child_outcome(job->group, CR_VERDICT_FAILED, node,
-		    sup);
+		set_outcome(job);
 		cri_job_done(job);
 		return true;
 	}
@@ -235,6 +255,8 @@ cri_start_more_cb(struct ev_loop *loop, ev_idle *w, int revents)
 /*
  * Finishing.
  */
+static bool restart_later(struct job *job);
+
 static bool
 job_succeeded(const struct job *job)
 {
@@ -287,6 +309,7 @@ void
 cri_job_done(struct job *job)
 {
 	struct sup *sup = job->sup;
+	const struct cr_node *node = job->node;
 
 	cri_ready_stop(job);
 	cri_report_step(job);
@@ -301,24 +324,62 @@ cri_job_done(struct job *job)
 		return;
 	}
 	cri_output_close(job);
+	if (job->restarting && restart_later(job)) {
+		cri_start_pending(sup);
+		return;
+	}
 	sup->n_done++;
-	cri_group_child_done(job->group, sup);
+	if (node->cleanup) {
+		cri_group_cleanup_done(job->group, sup);
+	} else {
+		if (job->res->state == CR_JOB_SUCCEEDED)
+			cri_deps_met(sup, node);
+		else
+			cri_deps_failed(sup, node);
+		cri_group_child_done(job->group, sup);
+	}
 	cri_start_pending(sup);
 	if (sup->n_done == sup->plan->n_jobs)
 		cri_all_jobs_done(sup);
 }
 
-/* Decides JOB's state, once, and tells its group. */
+/* Whether JOB, whose run ended with verdict V, is to be started again:
+ * its restart policy says so, it has restarts left, the run ended by
+ * itself (or by the job's own deadline, or not being ready in time), its
+ * command could be started at all, and its group is not being
+ * cancelled. */
+static bool
+will_restart(const struct job *job, enum cr_verdict v)
+{
+	const struct cr_node *node = job->node;
+	const struct cr_job_result *res = job->res;
+
+	if (node->restart == CR_RESTART_NO ||
+	    res->restarts >= node->max_restarts || res->spawn_errno != 0 ||
+	    cr_token_cancelled(cr_source_token(job->group->src)))
+		return false;
+	if (job->cancelled && v == CR_VERDICT_NONE)
+		return false;
+	return node->restart == CR_RESTART_ALWAYS || v != CR_VERDICT_SUCCEEDED;
+}
+
+/* Decides JOB's state, once, and tells its group (unless the job is to
+ * be restarted, or is a cleanup job, whose outcome is its own). */
 static void
 set_outcome(struct job *job)
 {
 	struct cr_job_result *res = job->res;
+	const struct cr_node *node = job->node;
+	struct sup *sup = job->sup;
 	enum cr_verdict v;
 
-	if (job->state_set || job->node == NULL)
+	if (job->state_set || node == NULL)
 		return;
 	job->state_set = true;
-	if (job->cancelled) {
+	if (job->cancelled && res->cause.kind == CR_CAUSE_NOT_READY) {
+		res->state = CR_JOB_FAILED;
+		v = CR_VERDICT_FAILED;
+	} else if (job->cancelled) {
 		res->state = CR_JOB_CANCELLED;
 		v = cri_own_deadline(job->src) ? CR_VERDICT_DEADLINE :
 		    CR_VERDICT_NONE;
@@ -329,7 +390,99 @@ set_outcome(struct job *job)
 		res->state = CR_JOB_FAILED;
 		v = CR_VERDICT_FAILED;
 	}
-	cri_group_child_outcome(job->group, v, job->node, job->sup);
+	if (node->cleanup)
+		return;
+	if (will_restart(job, v)) {
+		job->restarting = true;
+		return;
+	}
+	/* Those after it learn why before a group policy cancels them
+	 * for another reason. */
+	if (v != CR_VERDICT_SUCCEEDED)
+		cri_deps_failed(sup, node);
+	if (node->main && v != CR_VERDICT_NONE)
+		cri_group_main_ended(job->group, v, sup);
+	cri_group_child_outcome(job->group, v, node, sup);
+}
+
+void
+cri_restart_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct job *job = w->data;
+
+	(void)loop;
+	(void)revents;
+	job->restart_wait = false;
+	cri_job_enqueue(job, false);
+}
+
+/* JOB's run has ended and it is to start again after its restart delay,
+ * with a fresh source (its deadline is per run) and a clean slate but
+ * for what its result keeps until then.  Returns false if it cannot be
+ * (no memory): then that run was its last. */
+static bool
+restart_later(struct job *job)
+{
+	struct sup *sup = job->sup;
+	const struct cr_node *node = job->node;
+	struct cr_job_result *res = job->res;
+	struct cr_source *src;
+	char d[32], of[32];
+	double delay = node->restart_delay;
+	unsigned i;
+
+	job->restarting = false;
+	src = cr_source_new(NULL, job->group->src, node->name);
+	if (src == NULL) {
+		job->state_set = false;
+		set_outcome(job);
+		return false;
+	}
+	for (i = 0; i < res->restarts && delay < node->restart_delay_max; i++)
+		delay *= 2;
+	if (node->restart_delay_max > node->restart_delay &&
+	    delay > node->restart_delay_max)
+		delay = node->restart_delay_max;
+	res->restarts++;
+	cr_duration_format(delay, d, sizeof(d));
+	if (node->max_restarts == UINT_MAX)
+		snprintf(of, sizeof(of), "%u", res->restarts);
+	else
+		snprintf(of, sizeof(of), "%u of %u", res->restarts,
+		    node->max_restarts);
+	cri_emit(sup, CR_EVENT_NOTE, job, 0, "job '%s': %s, restarting in %s "
+	    "(restart %s)", cri_job_name(job), cr_job_state_name(res->state),
+	    d, of);
+	cri_by_pid_remove(sup, job);
+	cr_registration_remove(&job->reg);
+	cr_source_free(job->src);
+	job->src = src;
+	job->pid = job->pgid = 0;
+	job->phase = PH_PENDING;
+	job->cancelled = job->stopping = job->state_set = false;
+	job->kill_now = job->cur_reported = false;
+	job->step = 0;
+	job->cur_signal = 0;
+	job->cur_group_procs = job->cur_reaped = 0;
+	job->n_hit = job->n_refused = 0;
+	job->members = job->refused_live = 0;
+	job->tty_told = job->tty_wait = false;
+	job->is_ready = false;
+	job->queued = false;
+	/* What the last run did stays in the result until the next one
+	 * starts, and is what a cancellation meanwhile leaves. */
+	res->pid = 0;
+	res->n_sent = 0;
+	res->leftovers = 0;
+	res->kill_at_once = false;
+	res->n_killed = 0;
+	job->restart_wait = true;
+	ev_timer_set(&job->restart_timer, delay, 0.);
+	ev_timer_start(sup->loop, &job->restart_timer);
+	/* Under a group cancelled meanwhile the callback runs at once. */
+	cr_token_register(cr_source_token(job->src), &job->reg, CR_REG_LOOP,
+	    cri_job_cancel_cb, job);
+	return true;
 }
 
 /* The command (the job's first process) was reaped with STATUS. */

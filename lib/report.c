@@ -90,7 +90,8 @@ result_cause(const struct cr_result *result, char *buf, size_t len)
 
 	buf[0] = '\0';
 	if (result->cause.kind != CR_CAUSE_NONE &&
-	    result->cause.kind != CR_CAUSE_SIBLING_FAILED) {
+	    result->cause.kind != CR_CAUSE_SIBLING_FAILED &&
+	    result->cause.kind != CR_CAUSE_MAIN_ENDED) {
 		cr_cause_format(&result->cause, buf, len);
 		return;
 	}
@@ -105,6 +106,7 @@ static void
 exit_text(const struct cr_job_result *job, char *buf, size_t len)
 {
 	const char *name;
+	size_t used;
 
 	if (job->spawn_errno != 0)
 		snprintf(buf, len, "%d %s", cr_job_own_status(job),
@@ -122,6 +124,10 @@ exit_text(const struct cr_job_result *job, char *buf, size_t len)
 		snprintf(buf, len, "exit %d", job->exit_code);
 	else
 		snprintf(buf, len, "-");
+	used = strlen(buf);
+	if (job->restarts > 0 && used < len)
+		snprintf(buf + used, len - used, ", %u restart%s",
+		    job->restarts, job->restarts == 1 ? "" : "s");
 }
 
 static void
@@ -282,6 +288,7 @@ cr_report_json(const struct cr_plan *plan, const struct cr_result *result,
 			fprintf(f, ", \"exit\": %d", cr_job_own_status(job));
 		else
 			fputs(", \"exit\": null", f);
+		fprintf(f, ", \"restarts\": %u", job->restarts);
 		fputs(", \"signal\": ", f);
 		name = job->term_signal != 0 ?
 		    cr_signal_name(job->term_signal) : NULL;

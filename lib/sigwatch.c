@@ -250,6 +250,11 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	    "received %s %s: skipping the grace period", cri_signame(sig),
 	    sup->n_signals == 1 ? "while stopping" : "again");
 	sup->result->escalated = true;
+	/* Cleanup jobs are shielded from whatever cancelled the run, and
+	 * from the first signal too; a second one means "now" for them. */
+	for (j = 0; j < sup->plan->n_jobs && sup->n_signals > 1; j++)
+		if (sup->jobs[j].node->cleanup)
+			cr_source_cancel(sup->jobs[j].src, &cause);
 	for (j = 0; j < sup->n_jobs; j++)
 		cri_stop_escalate(&sup->jobs[j]);
 }

@@ -45,6 +45,13 @@ struct refusal {
 /* Signals terminal.c watches: TSTP, TTIN, TTOU, CONT. */
 #define CRI_TERM_NSIG 4
 
+/* Who waits for a job or group through `after` (deps.c). */
+struct deps {
+	const struct cr_node **dependents; /* the nodes naming it */
+	size_t n_dependents;
+	bool done;       /* they were told: it was met, or never will be */
+};
+
 /* The run-time side of a group or the root. */
 struct group {
 	const struct cr_node *node;
@@ -54,6 +61,15 @@ struct group {
 	bool reported;   /* its outcome was passed to its parent already */
 	enum cr_verdict first_failure; /* FAILED or DEADLINE, first seen */
 	const struct cr_node *first_job;
+	struct deps deps;
+	struct job *main;            /* its main job, or NULL */
+	enum cr_verdict main_verdict; /* the main job's, once it ended by
+	                                itself (NONE: not, or cancelled) */
+	bool main_ended;
+	enum cr_verdict verdict;     /* its own outcome, once its children
+	                                have ended */
+	struct job **cleanups;       /* its cleanup jobs */
+	unsigned n_cleanups, n_cleanups_done;
 };
 
 struct job {
@@ -92,6 +108,15 @@ struct job {
 	bool tty_wait;               /* stopped by TTIN/TTOU, not continued */
 	struct ready *ready;         /* ready.c's checks under way, or NULL */
 	bool is_ready;               /* its check passed (this run) */
+	/* Orchestration: */
+	struct deps deps;
+	unsigned blocked;            /* `after` nodes it still waits for */
+	bool queued;                 /* in the pending queue (this run) */
+	bool restarting;             /* this run ends in a restart */
+	bool restart_wait;           /* waiting for restart_timer */
+	ev_timer restart_timer;
+	char **env;                  /* a cleanup job's environment (the
+	                                node's and CANCELRUN_*), malloc'd */
 };
 
 /* A job's stdout and stderr, carried line by line. */
@@ -152,6 +177,8 @@ struct sup {
 	struct watch *watches;
 	struct ready *ready_cmds;    /* ready.c: checks whose command is
 	                                not reaped yet */
+	const struct cr_node **dependents; /* every deps.dependents */
+	const struct cr_node **dep_work; /* cri_deps_failed's worklist */
 	pid_t *survivors;            /* every job's survivors, sorted: the */
 	size_t n_survivors, cap_survivors; /* sweep and the end pass them by */
 	int guard_fd;                /* socket to the guard, -1: none */
@@ -210,7 +237,12 @@ void cri_emit_event(struct sup *sup, struct cr_event *ev,
 
 const char *cri_signame(int sig);
 
+/* Frees a NULL-terminated array of malloc'd strings.  NULL is a no-op. */
+void cri_env_free(char **env);
+
 void cri_by_pid_add(struct sup *sup, struct job *job);
+
+void cri_by_pid_remove(struct sup *sup, struct job *job);
 
 struct job *cri_by_pid_find(const struct sup *sup, pid_t pid);
 
@@ -229,6 +261,33 @@ bool cri_own_deadline(struct cr_source *src);
 
 void cri_group_child_done(struct group *g, struct sup *sup);
 
+/* Cleanup job JOB of G has ended (or will never run). */
+void cri_group_cleanup_done(struct group *g, struct sup *sup);
+
+/* A main job ended: its group is cancelled (main-ended:NAME) and will take
+ * V as its outcome. */
+void cri_group_main_ended(struct group *g, enum cr_verdict v,
+    struct sup *sup);
+
+/*
+ * deps.c: `after` at run time
+ */
+
+/* Finds every node's dependents and what each job waits for.  Returns 0
+ * or -ENOMEM. */
+int cri_deps_init(struct sup *sup);
+
+/* NODE succeeded or became ready: its dependents wait for one less. */
+void cri_deps_met(struct sup *sup, const struct cr_node *node);
+
+/* NODE ended without being met: its dependents are cancelled with the
+ * cause dependency:NAME.  Nothing once met or failed before. */
+void cri_deps_failed(struct sup *sup, const struct cr_node *node);
+
+/* Puts JOB in the pending queue (at its FRONT, or its end) unless it is
+ * there already, and has the loop start what it can. */
+void cri_job_enqueue(struct job *job, bool front);
+
 /*
  * job.c: a job's life cycle, from start to done
  */
@@ -238,6 +297,8 @@ void cri_job_cancel_cb(void *arg, const struct cr_cause *cause);
 void cri_start_pending(struct sup *sup);
 
 void cri_start_more_cb(struct ev_loop *loop, ev_idle *w, int revents);
+
+void cri_restart_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 int cri_children_state(void);
 

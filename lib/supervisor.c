@@ -140,6 +140,16 @@ cri_signame(int sig)
 	return name != NULL ? name : "?";
 }
 
+void
+cri_env_free(char **env)
+{
+	size_t i;
+
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
 /*
  * PID -> job map (open addressing; a job is found by its command's PID,
  * which is also its process group's ID).
@@ -166,6 +176,29 @@ cri_by_pid_add(struct sup *sup, struct job *job)
 	while (sup->by_pid[i] != NULL)
 		i = (i + 1) & sup->by_pid_mask;
 	sup->by_pid[i] = job;
+}
+
+void
+cri_by_pid_remove(struct sup *sup, struct job *job)
+{
+	size_t mask = sup->by_pid_mask, i, j, home;
+
+	i = (size_t)job->pid * 2654435761u & mask;
+	while (sup->by_pid[i] != NULL && sup->by_pid[i] != job)
+		i = (i + 1) & mask;
+	if (sup->by_pid[i] == NULL)
+		return;
+	/* Shift back the entries after it that would no longer be found
+	 * across the hole. */
+	sup->by_pid[i] = NULL;
+	for (j = (i + 1) & mask; sup->by_pid[j] != NULL; j = (j + 1) & mask) {
+		home = (size_t)sup->by_pid[j]->pid * 2654435761u & mask;
+		if (((j - home) & mask) < ((j - i) & mask))
+			continue;
+		sup->by_pid[i] = sup->by_pid[j];
+		sup->by_pid[j] = NULL;
+		i = j;
+	}
 }
 
 struct job *
@@ -279,16 +312,35 @@ build_groups(struct sup *sup, const struct cr_node *node, struct group *parent)
 		return -errno;
 	if (isfinite(node->timeout))
 		cr_source_cancel_after(g->src, node->timeout);
+	for (c = node->children; c != NULL; c = c->next)
+		if (c->cleanup)
+			g->n_cleanups++;
+	if (g->n_cleanups > 0) {
+		g->cleanups = calloc(g->n_cleanups, sizeof(*g->cleanups));
+		if (g->cleanups == NULL)
+			return -ENOMEM;
+		g->n_cleanups = 0;
+	}
 	for (c = node->children; c != NULL; c = c->next) {
-		g->n_children++;
 		if (c->kind == CR_NODE_GROUP) {
+			g->n_children++;
 			if (build_groups(sup, c, g) < 0)
 				return -errno;
 			continue;
 		}
 		job = &sup->jobs[c->index];
 		job->group = g;
-		job->src = cr_source_new(NULL, g->src, c->name);
+		if (c->cleanup) {
+			/* Out of reach of the group's cancellation (it runs
+			 * because of it), bounded by its own timeout. */
+			g->cleanups[g->n_cleanups++] = job;
+			job->src = cr_source_new(sup->loop, NULL, c->name);
+		} else {
+			g->n_children++;
+			if (c->main)
+				g->main = job;
+			job->src = cr_source_new(NULL, g->src, c->name);
+		}
 		if (job->src == NULL)
 			return -errno;
 	}
@@ -306,6 +358,8 @@ init_job(struct sup *sup, struct job *job, const struct cr_node *node,
 	job->stop = node != NULL ? &node->stop : &sup->plan->root->stop;
 	ev_timer_init(&job->step_timer, cri_step_timer_cb, 0., 0.);
 	job->step_timer.data = job;
+	ev_timer_init(&job->restart_timer, cri_restart_timer_cb, 0., 0.);
+	job->restart_timer.data = job;
 }
 
 static void
@@ -377,6 +431,8 @@ sup_release(struct sup *sup)
 	ev_timer_stop(sup->loop, &sup->kill_after);
 	for (i = 0; i < sup->n_jobs; i++) {
 		ev_timer_stop(sup->loop, &sup->jobs[i].step_timer);
+		ev_timer_stop(sup->loop, &sup->jobs[i].restart_timer);
+		cri_env_free(sup->jobs[i].env);
 		if (sup->jobs[i].src != NULL) {
 			cr_registration_remove(&sup->jobs[i].reg);
 			cr_source_free(sup->jobs[i].src);
@@ -388,8 +444,12 @@ sup_release(struct sup *sup)
 	}
 	cri_output_stop(sup);
 	/* A child holds a reference on its parent: any order will do. */
-	for (i = sup->n_groups; i-- > 0;)
+	for (i = sup->n_groups; i-- > 0;) {
 		cr_source_free(sup->groups[i].src);
+		free(sup->groups[i].cleanups);
+	}
+	free(sup->dependents);
+	free(sup->dep_work);
 	cri_proc_table_release(&sup->table);
 	free(sup->owner);
 	free(sup->survivors);
@@ -470,14 +530,18 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 		goto out;
 	}
 	cri_terminal_start(&sup);
+	if ((rc = cri_deps_init(&sup)) < 0)
+		goto out;
 	for (i = 0; i < sup.n_jobs; i++) {
 		job = &sup.jobs[i];
 		cr_token_register(cr_source_token(job->src), &job->reg,
 		    CR_REG_LOOP, cri_job_cancel_cb, job);
-		if (job == sup.sweeper)
+		/* Cleanup jobs start when their group ends, others when
+		 * what they are after is met. */
+		if (job == sup.sweeper || job->node->cleanup ||
+		    job->blocked > 0)
 			continue;
-		*sup.pending_tail = job;
-		sup.pending_tail = &job->next_pending;
+		cri_job_enqueue(job, false);
 	}
 	/* The root's cause is copied into the result when it is cancelled. */
 	cri_start_pending(&sup);

@@ -974,7 +974,7 @@ assert r["status"] == 1, r["status"]
 assert isinstance(r["cause"], str) and "bad" in r["cause"], r["cause"]
 assert sorted(x["name"] for x in r["jobs"]) == ["bad", "later", "ok", "slow"]
 j = {x["name"]: x for x in r["jobs"]}
-keys = {"name", "group", "state", "cause", "exit", "signal",
+keys = {"name", "group", "state", "cause", "exit", "restarts", "signal",
         "signals_sent", "started", "ended", "duration_s"}
 rfc3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 
@@ -1323,6 +1323,29 @@ example() {
 	job_is tests succeeded
 	job_is server cancelled race-won:tests
 	sent_is server INT
+}
+
+@test "examples/pipeline.ini runs in order to exit 0, no cleanup" {
+	example pipeline
+	local n
+	for n in lint build unit integration; do
+		job_is "$n" succeeded
+	done
+	job_is collect-logs skipped
+	# Each step's line comes after the one it waits for.
+	[ "$(grep -o '^\[[a-z-]*\]' "$TMP/out" | paste -sd' ')" = \
+	    "[lint] [build] [integration] [unit]" ]
+}
+
+@test "examples/pipeline.ini with a failing step: 1, cleanup told why" {
+	cd "$TMP"
+	FAIL=1 cr -f "$TOP_SRCDIR/examples/pipeline.ini" --report "$TMP/r.json"
+	expect_status 1
+	job_is integration failed
+	job_is unit cancelled sibling-failed:integration
+	job_is collect-logs succeeded
+	grep -q '^\[collect-logs\] collect-logs: the tests ended with sibling-failed:integration (status 1)$' "$TMP/out"
+	no_survivors
 }
 
 @test "examples/race.ini runs to exit 0" {
