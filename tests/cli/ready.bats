@@ -141,7 +141,8 @@ open_and_wait() {
 # scripts: the jobs' and checks' scripts, in $TMP (a job file's lines
 # must stay short).  wait_open.sh says it started ($TMP/started) and
 # waits (at most 20 s) until the test creates $TMP/open; unix.py listens
-# on $TMP/sock once $TMP/open exists.
+# on $TMP/sock once $TMP/open exists.  wait_tests.sh waits (at most
+# 20 s) until job tests has written to $TMP/order, then writes srv-end.
 scripts() {
 	cat >"$TMP/wait_open.sh" <<'EOF'
 touch "$T/started"
@@ -151,8 +152,16 @@ while [ ! -e "$T/open" ] && [ $i -lt 400 ]; do
 	i=$((i + 1))
 done
 EOF
+	cat >"$TMP/wait_tests.sh" <<'EOF'
+i=0
+while ! grep -qx tests "$T/order" 2>/dev/null && [ $i -lt 400 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+echo srv-end >>"$T/order"
+EOF
 	cat >"$TMP/unix.py" <<'EOF'
-import os, socket, sys, time
+import os, socket, subprocess, sys, time
 s = socket.socket(socket.AF_UNIX)
 for i in range(400):
     if os.path.exists(sys.argv[1] + "/open"):
@@ -160,6 +169,9 @@ for i in range(400):
     time.sleep(0.05)
 s.bind(sys.argv[1] + "/sock")
 s.listen(8)
+if len(sys.argv) > 2:
+    subprocess.call(["sh", "-c", "T=%s . %s/wait_tests.sh" % ((sys.argv[1],) * 2)])
+    sys.exit(0)
 time.sleep(1)
 EOF
 }
@@ -522,4 +534,203 @@ EOF
 	[[ "$output" == *"ready=tcp:127.0.0.1:8080"* ]]
 	run "$CANCELRUN" --check "$TMP/plan.ini"
 	[ "$status" -eq 0 ]
+}
+
+# --- after a job with a check -----------------------------------------------
+
+# order_is LINE...: $TMP/order holds exactly these lines.
+order_is() {
+	local want got
+	want=$(printf '%s\n' "$@")
+	got=$(cat "$TMP/order" 2>/dev/null) || true
+	if [ "$got" != "$want" ]; then
+		echo "order: '$got', expected '$want'" >&2
+		return 1
+	fi
+}
+
+# after_run NAME: runs $TMP/NAME.ini, whose job srv appends "srv" to
+# $TMP/order when it starts and becomes ready only once $TMP/open exists,
+# and whose job tests, after srv, appends "tests".  The test appends
+# "open" just before it creates $TMP/open, a while after srv started, and
+# srv then waits for tests before it ends (srv-end): the order is srv,
+# open, tests, srv-end only if tests waited for srv's check, and not for
+# its end.
+after_run() {
+	cr_start -f "$TMP/$1.ini" --report "$TMP/r.json"
+	wait_for test -e "$TMP/started"
+	sleep 0.5
+	echo open >>"$TMP/order"
+	touch "$TMP/open"
+	cr_wait
+	expect_status 0
+	order_is srv open tests srv-end
+	job_is srv succeeded
+	job_is tests succeeded
+	no_survivors
+}
+
+# The job that runs after srv.
+TESTS_JOB='[job:tests]
+after = srv
+command = sh -c "echo tests >> @TMP@/order" @MARK@'
+
+# srv's command: says it started, waits for $TMP/open, then runs on
+# until tests has run.
+SRV='sh -c "echo srv >> @TMP@/order; T=@TMP@ . @TMP@/wait_open.sh;
+    . @TMP@/wait_tests.sh" @MARK@'
+
+@test "after: a job after a tcp: check starts once the port accepts" {
+	scripts
+	port_helper
+	jobfile a_tcp <<EOF
+[job:srv]
+command = $SRV
+ready = tcp:127.0.0.1:$PORT
+ready-interval = 50ms
+
+$TESTS_JOB
+EOF
+	after_run a_tcp
+}
+
+@test "after: a job after a unix: check starts once the socket accepts" {
+	scripts
+	jobfile a_unix <<EOF
+[job:srv]
+command = sh -c 'echo srv >> @TMP@/order; touch @TMP@/started;
+    exec "\$CR_PYTHON" @TMP@/unix.py @TMP@ wait' @MARK@
+ready = unix:@TMP@/sock
+ready-interval = 50ms
+
+$TESTS_JOB
+EOF
+	after_run a_unix
+}
+
+@test "after: a job after an output: check starts once the line came" {
+	scripts
+	jobfile a_out <<EOF
+[job:srv]
+command = sh -c 'echo srv >> @TMP@/order; echo waiting; T=@TMP@ . @TMP@/wait_open.sh;
+    echo ready now; . @TMP@/wait_tests.sh' @MARK@
+ready = output:^ready now\$
+
+$TESTS_JOB
+EOF
+	after_run a_out
+}
+
+@test "after: a job after a command: check starts once it exits 0" {
+	scripts
+	jobfile a_cmd <<EOF
+[job:srv]
+command = $SRV
+ready = command:test -e @TMP@/open
+ready-interval = 50ms
+
+$TESTS_JOB
+EOF
+	after_run a_cmd
+}
+
+@test "after: a job after a delay: check starts after the delay, not the end" {
+	scripts
+	jobfile a_delay <<EOF
+[job:srv]
+command = sh -c 'echo srv >> @TMP@/order; T=@TMP@ . @TMP@/wait_tests.sh' @MARK@
+ready = delay:500ms
+
+$TESTS_JOB
+EOF
+	crf a_delay
+	expect_status 0
+	order_is srv tests srv-end
+	# Not before the delay (timers may fire a little early: a wide margin).
+	"$CR_PYTHON" - "$TMP/r.json" <<'EOF'
+import datetime, json, sys
+j = {x["name"]: x for x in json.load(open(sys.argv[1]))["jobs"]}
+t = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+gap = (t(j["tests"]["started"]) - t(j["srv"]["started"])).total_seconds()
+print("tests started %.3f s after srv" % gap)
+sys.exit(0 if gap >= 0.3 else 1)
+EOF
+	no_survivors
+}
+
+@test "after: a job that is never ready: not-ready, the one after it skipped" {
+	port_helper
+	jobfile a_never <<EOF
+[job:srv]
+command = sh -c 'sleep 30' @MARK@
+ready = tcp:127.0.0.1:$PORT
+ready-timeout = 1s
+ready-interval = 50ms
+
+$TESTS_JOB
+EOF
+	crf a_never
+	expect_status 1
+	job_is srv failed not-ready
+	job_is tests skipped dependency:srv
+	[ ! -e "$TMP/order" ]
+	no_survivors
+}
+
+@test "after: a job that fails before it is ready: the one after it skipped" {
+	port_helper
+	jobfile a_fail <<EOF
+[job:srv]
+command = sh -c 'sleep 0.3; exit 3' @MARK@
+ready = tcp:127.0.0.1:$PORT
+ready-timeout = 20s
+
+$TESTS_JOB
+EOF
+	crf a_fail
+	expect_status 1
+	job_is srv failed - 3
+	job_is tests skipped dependency:srv
+	[ "$CR_MS" -lt 10000 ]
+	no_survivors
+}
+
+@test "after: a job that succeeds before it is ready: the one after it runs" {
+	port_helper
+	jobfile a_ok <<EOF
+[job:srv]
+command = sh -c 'echo srv >> @TMP@/order' @MARK@
+ready = tcp:127.0.0.1:$PORT
+ready-timeout = 20s
+
+$TESTS_JOB
+EOF
+	crf a_ok
+	expect_status 0
+	order_is srv tests
+	job_is srv succeeded
+	job_is tests succeeded
+	[ "$CR_MS" -lt 10000 ]
+	no_survivors
+}
+
+@test "after + main: tests after a ready server decide the outcome" {
+	port_helper
+	touch "$TMP/open"
+	jobfile a_main <<EOF
+[job:srv]
+command = sh -c 'sleep 30' @MARK@
+ready = tcp:127.0.0.1:$PORT
+ready-interval = 50ms
+
+[job:tests]
+after = srv
+main = yes
+command = sh -c 'exit 1' @MARK@
+EOF
+	crf a_main
+	expect_status 1
+	job_is tests failed
+	[ "$CR_MS" -lt 15000 ]
+	no_survivors
 }
