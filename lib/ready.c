@@ -392,6 +392,9 @@ cri_ready_line(struct job *job, const char *line, size_t len)
 
 	if (rd == NULL || !rd->have_re || rd->passed)
 		return;
+	/* A CRLF line end is a line end: `$` matches before it. */
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
 	if (len >= rd->line_cap) {
 		grown = realloc(rd->line, len + 1);
 		if (grown == NULL)
