@@ -293,6 +293,17 @@ EOF
 	grep -qx '\[srv\] up' "$TMP/out"
 }
 
+@test "output: a CRLF line matches a regex anchored with \$" {
+	jobfile crlf <<'EOF'
+[job:srv]
+command = sh -c 'printf "not yet\r\nup\r\n"; sleep 0.2'
+ready = output:^up$
+EOF
+	crf crlf
+	expect_status 0
+	ready_said srv
+}
+
 @test "output: --output=raw is refused (125), nothing started" {
 	jobfile raw <<'EOF'
 [job:srv]
