@@ -478,7 +478,9 @@ measure ignore jobs -r "$r_ign" -n "$n_many" -f "$fifo" -g "$grace" -- \
     "$fifo" ,, cancelrun "$cr" -q --output=raw -f "$work/ign.ini"
 
 # 9. Output carried with name prefixes: one job, and two jobs of half the
-# size each, against cat behind a pipe and GNU parallel.
+# size each, against cat behind a pipe and GNU parallel; and the job
+# writing straight into the harness's pipe, with nothing between: the
+# ceiling of any relay with this writer and this reader.
 half=$((tput_bytes / 2))
 jobs_file "$work/tput1.ini" 1 "'$bin/lines' $tput_bytes"
 {
@@ -488,7 +490,8 @@ jobs_file "$work/tput1.ini" 1 "'$bin/lines' $tput_bytes"
 	say "command = '$bin/lines' $half"
 } >"$work/tput2.ini"
 # shellcheck disable=SC2016 # the inner shell expands them
-set -- cat "$sh_bin" -c '"$0" "$1" | "$2"' "$bin/lines" "$tput_bytes" \
+set -- direct "$bin/lines" "$tput_bytes" \
+    ,, cat "$sh_bin" -c '"$0" "$1" | "$2"' "$bin/lines" "$tput_bytes" \
     "$cat_bin" \
     ,, cancelrun-1 "$cr" -q --output=prefix -f "$work/tput1.ini" \
     ,, cancelrun-2 "$cr" -q --output=prefix -f "$work/tput2.ini"
@@ -691,6 +694,8 @@ row "" many rss cancelrun "**cancelrun**" "$fmt_kib" "" "<= 4096 KiB" \
 cat_t=$(get tput tput cat med)
 row "output with name prefixes, 100-byte lines, $((tput_bytes / 1048576)) MiB" \
     tput tput cat "cat behind a pipe" "%.0f MiB/s" cat reference ""
+row "" tput tput direct "no relay: the job straight into the pipe (ceiling)" \
+    "%.0f MiB/s" cat "" ""
 row "" tput tput parallel-1 "GNU parallel --tag --line-buffer, 1 job" \
     "%.0f MiB/s" cat "" ""
 row "" tput tput parallel-2 "GNU parallel --tag --line-buffer, 2 jobs" \

@@ -60,6 +60,7 @@ struct options {
 	const char *check_file;  /* --check */
 	const char *plan_file;   /* --plan */
 	const char *report_file; /* --report */
+	const char *junit_file;  /* --junit */
 	int output;              /* OUTPUT_AUTO, _PREFIX, _RAW */
 	bool first_failure;      /* --exit-code=first-failure */
 	bool single_only;        /* an option that needs a single command */
@@ -128,6 +129,7 @@ usage(void)
 "      --check=FILE         validate a job file and exit (0 or 125)\n"
 "      --plan=FILE          print a job file's tree and exit\n"
 "      --report=FILE        write a JSON report of the run to FILE\n"
+"      --junit=FILE         write a JUnit XML report of the run to FILE\n"
 "      --output=MODE        prefix (each line as \"[job] line\") or raw;\n"
 "                           default: prefix when there is more than one job\n"
 "      --exit-code=RULE     fold (default) or first-failure: exit with the\n"
@@ -332,6 +334,7 @@ enum {
 	OPT_REPORT,
 	OPT_OUTPUT,
 	OPT_EXIT_CODE,
+	OPT_JUNIT,
 };
 
 static void
@@ -410,6 +413,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "check", required_argument, NULL, OPT_CHECK },
 		{ "plan", required_argument, NULL, OPT_PLAN },
 		{ "report", required_argument, NULL, OPT_REPORT },
+		{ "junit", required_argument, NULL, OPT_JUNIT },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -453,6 +457,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_REPORT:
 			o->report_file = optarg;
+			break;
+		case OPT_JUNIT:
+			o->junit_file = optarg;
 			break;
 		case OPT_OUTPUT:
 			if (strcmp(optarg, "prefix") == 0)
@@ -1228,6 +1235,49 @@ output_check_ok(const struct options *o, const struct cr_plan *plan)
 	return false;
 }
 
+/* Opens the JUnit report FILE and checks it as --report's; NULL (with a
+ * message) if it cannot be written. */
+static FILE *
+junit_open(const char *file)
+{
+	FILE *junit;
+	int err;
+
+	junit = fopen(file, "we");
+	if (junit != NULL && (err = report_check(junit)) != 0) {
+		fclose(junit);
+		junit = NULL;
+		errno = err;
+	}
+	if (junit == NULL)
+		fprintf(stderr, "%s: cannot write JUnit report '%s': %s\n",
+		    progname, file, strerror(errno));
+	return junit;
+}
+
+/* Writes the JUnit report, its suite named after the job file; false
+ * (with a message) if it was lost. */
+static bool
+junit_write(const struct options *o, const struct cr_plan *plan,
+    const struct cr_result *result, int status, FILE *junit)
+{
+	const char *suite = o->jobs_file != NULL ? base_name(o->jobs_file) :
+	    NULL;
+	int err = 0;
+
+	errno = 0;
+	if (cr_report_junit(plan, result, status, suite, junit) < 0 ||
+	    fflush(junit) != 0)
+		err = errno != 0 ? errno : EIO;
+	if (fclose(junit) != 0 && err == 0)
+		err = errno;
+	if (err == 0)
+		return true;
+	fprintf(stderr, "%s: cannot write JUnit report '%s': %s\n", progname,
+	    o->junit_file, strerror(err));
+	return false;
+}
+
 static int
 run_plan(const struct options *o, struct cr_plan *plan, bool single)
 {
@@ -1237,9 +1287,9 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 	static const int timeout_caught[] = { SIGALRM, SIGINT, SIGQUIT, SIGHUP,
 	    SIGTERM, SIGCHLD, SIGTTIN, SIGTTOU };
 	sigset_t child_ignore, child_mask;
-	FILE *report = NULL;
+	FILE *report = NULL, *junit = NULL;
 	size_t i;
-	int rc, status;
+	int rc, status, run_status;
 
 	if (o->report_file != NULL) {
 		report = fopen(o->report_file, "we");
@@ -1254,6 +1304,12 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 			fclose(report);
 			return EXIT_FAILURE_OWN;
 		}
+	}
+	if (o->junit_file != NULL && (junit = junit_open(o->junit_file)) ==
+	    NULL) {
+		if (report != NULL)
+			fclose(report);
+		return EXIT_FAILURE_OWN;
 	}
 	memset(&ro, 0, sizeof(ro));
 	rep.o = o;
@@ -1304,6 +1360,9 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		ro.prefix_output = o->output == OUTPUT_PREFIX ||
 		    (o->output == OUTPUT_AUTO && (plan->n_jobs > 1 ||
 		    output_check_job(plan) != NULL));
+		/* The JUnit report's <system-out>: prefixed lines only. */
+		if (junit != NULL)
+			ro.tail_lines = 100;
 	}
 	rc = cr_run(plan, &ro, &result);
 	if (rc < 0) {
@@ -1311,6 +1370,8 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		    strerror(-rc));
 		if (report != NULL)
 			fclose(report);
+		if (junit != NULL)
+			fclose(junit);
 		return EXIT_FAILURE_OWN;
 	}
 	if (timeout_mode) {
@@ -1336,8 +1397,12 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 	}
 	if (!single && o->verbose)
 		fprintf(stderr, "%s: exit status %d\n", progname, status);
-	/* The report holds the status of the run without its own loss. */
-	if (report != NULL && !report_write(o, plan, result, status, report) &&
+	/* The reports hold the status of the run without their own loss. */
+	run_status = status;
+	if (report != NULL &&
+	    !report_write(o, plan, result, run_status, report) && status == 0)
+		status = EXIT_FAILURE_OWN;
+	if (junit != NULL && !junit_write(o, plan, result, run_status, junit) &&
 	    status == 0)
 		status = EXIT_FAILURE_OWN;
 	free(result);

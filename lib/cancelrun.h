@@ -629,6 +629,9 @@ struct cr_run_opts {
 	                           signal at SIG_DFL */
 	const sigset_t *child_mask; /* the jobs' blocked signal mask; NULL:
 	                           empty */
+	unsigned tail_lines;    /* with prefix_output: keep the last lines
+	                           of each job's output, this many at most,
+	                           in its result (output_tail); 0: none */
 };
 
 #define CR_SENT_MAX 32
@@ -669,6 +672,16 @@ struct cr_job_result {
 	unsigned n_killed;      /* processes its KILL step reached */
 	unsigned restarts;      /* times it was started again (`restart`);
 	                           the other fields are its last run's */
+	/* With cr_run_opts.tail_lines: the last lines of its stdout and
+	 * stderr (of every run), in the order they were carried, each ending
+	 * with a newline, without the prefix; NUL-terminated, inside the
+	 * result's allocation; NULL when it printed nothing.  At most 64 KiB
+	 * and what fits whole of the last lines (a last line longer than
+	 * that keeps its end, after "[...] "; a line that came in pieces
+	 * keeps its start and end, with " [...] " between).  The bytes are
+	 * the job's: not checked. */
+	const char *output_tail;
+	size_t output_tail_len;
 };
 
 /* What a job or group ending by itself tells its parent, and what decided
@@ -732,7 +745,8 @@ int cr_result_status(const struct cr_plan *plan,
     const struct cr_result *result, bool first_failure);
 
 /* Writes the summary table (job, state, cause, exit, signals sent, time)
- * to F.  Returns 0 or -EIO.  Any thread. */
+ * to F, then a totals line ("5 jobs: 3 succeeded, 1 failed, 1 skipped in
+ * 12.3s").  Returns 0 or -EIO.  Any thread. */
 int cr_report_table(const struct cr_plan *plan,
     const struct cr_result *result, FILE *f);
 
@@ -741,6 +755,19 @@ int cr_report_table(const struct cr_plan *plan,
  * to F.  Returns 0 or -EIO.  Any thread. */
 int cr_report_json(const struct cr_plan *plan, const struct cr_result *result,
     int status, FILE *f);
+
+/* Writes a JUnit XML report to F: <testsuites> holding one <testsuite>
+ * named SUITE (NULL: "cancelrun") with the run's STATUS as the property
+ * cancelrun.status, and one <testcase> per job in plan order: name the
+ * job's, classname its group path ("tests.unit", "cancelrun" for the
+ * root), time in seconds.  A job that failed by itself has a <failure>;
+ * one cancelled, or failed as not-ready, an <error> whose type is the
+ * cause (cr_cause_format); one never started, or that lost a race, is
+ * <skipped>; one stopped because its group's main job ended passed.  Its
+ * output_tail is its <system-out>.  The counts and time of the suite are
+ * the sums of its test cases'.  Returns 0 or -EIO.  Any thread. */
+int cr_report_junit(const struct cr_plan *plan,
+    const struct cr_result *result, int status, const char *suite, FILE *f);
 
 #ifdef __cplusplus
 }

@@ -82,6 +82,8 @@ struct cri_spawn {
 	                           own_group, the child makes its new group
 	                           the terminal's foreground group before it
 	                           execs, as a shell does for a job */
+	pid_t parent;           /* the caller's getpid(), known to save a
+	                           system call per job; 0: looked up */
 };
 
 /* Whether SIG is in SET, and adding SIG to SET, for every signal
@@ -195,6 +197,8 @@ struct cri_out {
 	bool big;                /* the pipe was grown (output.c's budget) */
 	unsigned x16;            /* bytes out per 16 read, at the last read */
 	bool grow_refused;       /* the system refused to grow it */
+	struct cri_tail *tail;   /* not owned: fed what is read, or NULL */
+	bool eof;                /* a read met end of file */
 	/* Called with each whole line (without its newline; not lines
 	 * longer than 64 KiB, which go out in pieces) while set:
 	 * ready.c's output check.  It must not read or close pipes. */

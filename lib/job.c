@@ -162,6 +162,7 @@ job_start(struct job *job)
 	sp.own_group = !sup->opts->foreground;
 	sp.ignore = sup->opts->child_ignore;
 	sp.mask = sup->opts->child_mask;
+	sp.parent = sup->self;
 	cri_terminal_spawn(job, &sp);
 	if (rc == 0) {
 		rc = cri_spawn(&sp, &pid, &stage);
@@ -363,6 +364,24 @@ will_restart(const struct job *job, enum cr_verdict v)
 	return node->restart == CR_RESTART_ALWAYS || v != CR_VERDICT_SUCCEEDED;
 }
 
+/* JOB's run was its last: its dependents, a main job's group and its
+ * group's policy learn its verdict. */
+static void
+tell_group(struct job *job)
+{
+	const struct cr_node *node = job->node;
+	struct sup *sup = job->sup;
+	enum cr_verdict v = job->verdict;
+
+	/* Those after it learn why before a group policy cancels them
+	 * for another reason. */
+	if (v != CR_VERDICT_SUCCEEDED)
+		cri_deps_failed(sup, node);
+	if (node->main && v != CR_VERDICT_NONE)
+		cri_group_main_ended(job->group, v, sup);
+	cri_group_child_outcome(job->group, v, node, sup);
+}
+
 /* Decides JOB's state, once, and tells its group (unless the job is to
  * be restarted, or is a cleanup job, whose outcome is its own). */
 static void
@@ -370,7 +389,6 @@ set_outcome(struct job *job)
 {
 	struct cr_job_result *res = job->res;
 	const struct cr_node *node = job->node;
-	struct sup *sup = job->sup;
 	enum cr_verdict v;
 
 	if (job->state_set || node == NULL)
@@ -390,19 +408,14 @@ set_outcome(struct job *job)
 		res->state = CR_JOB_FAILED;
 		v = CR_VERDICT_FAILED;
 	}
+	job->verdict = v;
 	if (node->cleanup)
 		return;
 	if (will_restart(job, v)) {
 		job->restarting = true;
 		return;
 	}
-	/* Those after it learn why before a group policy cancels them
-	 * for another reason. */
-	if (v != CR_VERDICT_SUCCEEDED)
-		cri_deps_failed(sup, node);
-	if (node->main && v != CR_VERDICT_NONE)
-		cri_group_main_ended(job->group, v, sup);
-	cri_group_child_outcome(job->group, v, node, sup);
+	tell_group(job);
 }
 
 void
@@ -434,8 +447,7 @@ restart_later(struct job *job)
 	job->restarting = false;
 	src = cr_source_new(NULL, job->group->src, node->name);
 	if (src == NULL) {
-		job->state_set = false;
-		set_outcome(job);
+		tell_group(job);
 		return false;
 	}
 	for (i = 0; i < res->restarts && delay < node->restart_delay_max; i++)

@@ -29,6 +29,7 @@
 #include <ev.h>
 
 #include "sup.h"
+#include "tail.h"
 
 #define DRAIN_STALL 0.5
 #define DRAIN_MAX 2.0
@@ -146,6 +147,10 @@ cri_output_open(struct job *job, struct cri_spawn *sp)
 	struct output *o;
 	int i, rc, wfd[2] = { -1, -1 };
 
+	/* A tail kept for a report lasts across restarts; without memory
+	 * the job runs without one. */
+	if (sup->opts->tail_lines > 0 && job->tail == NULL)
+		job->tail = cri_tail_new(sup->opts->tail_lines);
 	o = calloc(1, sizeof(*o));
 	if (o == NULL)
 		return -ENOMEM;
@@ -165,6 +170,7 @@ cri_output_open(struct job *job, struct cri_spawn *sp)
 		}
 	}
 	job->output = o;
+	o->out[0].tail = o->out[1].tail = job->tail;
 	sp->stdout_fd = wfd[0];
 	sp->stderr_fd = wfd[1];
 	for (i = 0; i < 2; i++) {
@@ -195,9 +201,50 @@ cri_output_close(struct job *job)
 	for (i = 0; i < 2; i++) {
 		ev_io_stop(sup->loop, &job->output->io[i]);
 		cri_out_close(&job->output->out[i]);
+		if (job->tail != NULL)
+			cri_tail_end(job->tail, i);
 	}
 	free(job->output);
 	job->output = NULL;
+	/* Only the last lines are kept while the job does not run. */
+	if (job->tail != NULL)
+		cri_tail_trim(job->tail);
+}
+
+size_t
+cri_output_tails_size(struct sup *sup)
+{
+	size_t i, len, size = 0;
+
+	for (i = 0; i < sup->n_jobs; i++)
+		if (sup->jobs[i].tail != NULL &&
+		    cri_tail_text(sup->jobs[i].tail, &len) != NULL)
+			size += len + 1;
+	return size;
+}
+
+void
+cri_output_tails_copy(struct sup *sup, struct cr_result *result, char *to)
+{
+	struct job *job;
+	const char *text;
+	size_t i, len;
+
+	for (i = 0; i < sup->n_jobs; i++) {
+		job = &sup->jobs[i];
+		if (job->tail == NULL)
+			continue;
+		text = cri_tail_text(job->tail, &len);
+		if (text != NULL) {
+			memcpy(to, text, len);
+			to[len] = '\0';
+			result->jobs[i].output_tail = to;
+			result->jobs[i].output_tail_len = len;
+			to += len + 1;
+		}
+		cri_tail_free(job->tail);
+		job->tail = NULL;
+	}
 }
 
 static void

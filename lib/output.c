@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "tail.h"
 
 #define CR_LINE_MAX 65536
 /* A grown pipe's size, and how much one read takes at most. */
@@ -267,6 +268,9 @@ out_read(struct cri_out *o, bool closing)
 		if (n > 0) {
 			if (!o->discard)
 				take(o, buf, (size_t)n, &out);
+			if (o->tail != NULL)
+				cri_tail_feed(o->tail, o->stream, buf,
+				    (size_t)n);
 			maybe_grow(o, (size_t)n);
 			if ((size_t)n < want || !closing)
 				break; /* most likely drained */
@@ -274,8 +278,10 @@ out_read(struct cri_out *o, bool closing)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n == 0)
+		if (n == 0) {
 			rc = 1;
+			o->eof = true;
+		}
 		break;
 	}
 	if ((rc == 1 || closing) && !o->discard)
@@ -284,6 +290,20 @@ out_read(struct cri_out *o, bool closing)
 		(void)cri_writer_put(o->writer, o->stream, &out);
 	free(out.data);
 	return rc;
+}
+
+/* Queues what is left of a last line without newline. */
+static void
+flush_last(struct cri_out *o)
+{
+	struct cri_out_buf out = { NULL, 0, 0 };
+
+	if (o->partial.len == 0 && !o->midline)
+		return;
+	finish_line(o, &out);
+	if (out.len > 0)
+		(void)cri_writer_put(o->writer, o->stream, &out);
+	free(out.data);
 }
 
 int
@@ -296,7 +316,12 @@ void
 cri_out_close(struct cri_out *o)
 {
 	if (o->fd >= 0) {
-		(void)out_read(o, true);
+		/* After end of file there is nothing left to read: only a
+		 * last line without its newline to end. */
+		if (!o->eof)
+			(void)out_read(o, true);
+		else if (!o->discard)
+			flush_last(o);
 		close(o->fd);
 	}
 	o->fd = -1;

@@ -294,7 +294,7 @@ cri_spawn(const struct cri_spawn *sp, pid_t *pidp, enum cr_spawn_stage *stagep)
 	*stagep = CR_SPAWN_FORK;
 	memset(&args, 0, sizeof(args));
 	args.sp = sp;
-	args.parent = getpid();
+	args.parent = sp->parent > 0 ? sp->parent : getpid();
 	args.env = environ;
 	if (sp->env_add != NULL && sp->env_add[0] != NULL) {
 		built = build_env(sp->env_add);
@@ -317,10 +317,10 @@ cri_spawn(const struct cri_spawn *sp, pid_t *pidp, enum cr_spawn_stage *stagep)
 	    spawn_flags(), &args);
 #endif
 	err = pid < 0 ? -errno : 0;
-	/* Here the child has exec'd or exited.  Its own setpgid has made the
-	 * group already; this one fails with EACCES after the exec, and is
-	 * there for the exit path. */
-	if (pid > 0 && sp->own_group)
+	/* Here the child has exec'd or exited.  Once it reached exec, its own
+	 * setpgid (which cannot fail in a new child) made the group, and this
+	 * one would fail with EACCES: it is there for the exit path only. */
+	if (pid > 0 && sp->own_group && args.err != 0)
 		(void)setpgid(pid, pid);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	free(built);

@@ -156,6 +156,42 @@ duration_of(const struct cr_job_result *job)
 	return job->ended - job->started;
 }
 
+/* "5 jobs: 3 succeeded, 1 failed, 1 skipped in 12.3s": how many jobs
+ * ended in each state (those with none left out), and the time from the
+ * first start to the last end. */
+static void
+totals_line(const struct cr_result *result, FILE *f)
+{
+	static const enum cr_job_state order[] = {
+		CR_JOB_SUCCEEDED, CR_JOB_FAILED, CR_JOB_CANCELLED,
+		CR_JOB_SKIPPED, CR_JOB_RUNNING, CR_JOB_PENDING,
+	};
+	const struct cr_job_result *job;
+	size_t count[CR_ARRAY_SIZE(state_names)] = { 0 }, i, k, n = 0;
+	double first = 0, last = 0;
+
+	for (i = 0; i < result->n_jobs; i++) {
+		job = &result->jobs[i];
+		if ((unsigned)job->state < CR_ARRAY_SIZE(count))
+			count[job->state]++;
+		if (job->started > 0 && job->state != CR_JOB_SKIPPED &&
+		    (first == 0 || job->started < first))
+			first = job->started;
+		if (job->ended > last)
+			last = job->ended;
+	}
+	fprintf(f, "%zu job%s:", result->n_jobs, result->n_jobs == 1 ? "" :
+	    "s");
+	for (k = 0; k < CR_ARRAY_SIZE(order); k++) {
+		if (count[order[k]] == 0)
+			continue;
+		fprintf(f, "%s %zu %s", n++ > 0 ? "," : "", count[order[k]],
+		    state_names[order[k]]);
+	}
+	fprintf(f, " in %.1fs\n", first > 0 && last > first ? last - first :
+	    0.0);
+}
+
 int
 cr_report_table(const struct cr_plan *plan, const struct cr_result *result,
     FILE *f)
@@ -188,6 +224,7 @@ cr_report_table(const struct cr_plan *plan, const struct cr_result *result,
 		    cause[0] != '\0' ? cause : "-", (int)w_exit, ex, sent,
 		    duration_of(job));
 	}
+	totals_line(result, f);
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -104,6 +104,7 @@ struct job {
 	struct job *next_pending;
 	struct job *active_prev, *active_next; /* started, not done */
 	struct output *output;       /* when output is prefixed */
+	struct cri_tail *tail;       /* its last lines (tail_lines), or NULL */
 	bool tty_told;               /* a TTIN/TTOU stop was reported */
 	bool tty_wait;               /* stopped by TTIN/TTOU, not continued */
 	struct ready *ready;         /* ready.c's checks under way, or NULL */
@@ -112,6 +113,7 @@ struct job {
 	struct deps deps;
 	unsigned blocked;            /* `after` nodes it still waits for */
 	bool queued;                 /* in the pending queue (this run) */
+	enum cr_verdict verdict;     /* of its last run, once decided */
 	bool restarting;             /* this run ends in a restart */
 	bool restart_wait;           /* waiting for restart_timer */
 	ev_timer restart_timer;
@@ -168,6 +170,7 @@ struct sup {
 	unsigned n_signals;          /* cancelling signals received */
 	bool kill_after_armed;       /* forward_signal: KILL timer armed */
 	pid_t self;
+	int children_fd;             /* tree.c: our children list, -1 */
 	/* PID -> job for commands and process groups. */
 	struct job **by_pid;
 	size_t by_pid_mask;
@@ -389,6 +392,9 @@ void cri_child_cb(struct ev_loop *loop, ev_child *w, int revents);
  * own, /proc unreadable): then the sweep decides. */
 bool cri_tree_empty(struct sup *sup, const struct job *job);
 
+/* Closes what cri_tree_empty kept open.  Loop thread only. */
+void cri_tree_release(struct sup *sup);
+
 /*
  * ready.c: readiness checks (`ready =`), on the loop
  */
@@ -440,6 +446,12 @@ void cri_output_stop(struct sup *sup);
 /* Gives the writer up to SECS to write what is queued (terminal.c,
  * before cancelrun stops itself).  Blocks the loop that long at most. */
 void cri_output_flush(struct sup *sup, double secs);
+
+/* With tail_lines: the room the jobs' tails need in the result, and
+ * copying them to TO, which has that room (the tails are freed). */
+size_t cri_output_tails_size(struct sup *sup);
+void cri_output_tails_copy(struct sup *sup, struct cr_result *result,
+    char *to);
 
 /* Queues LINE and a newline for standard error (cr_event_print),
  * starting the writer thread if output is not prefixed.  Returns 0 or a

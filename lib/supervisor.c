@@ -32,6 +32,7 @@
 #include <ev.h>
 
 #include "sup.h"
+#include "tail.h"
 
 void
 cri_active_add(struct job *job)
@@ -374,24 +375,26 @@ raise_nofile(void)
 	}
 }
 
-/* Copies every job's survivors to the end of RESULT's own allocation, so
- * that free(3) of the result frees them too.  Returns the (moved) result;
- * without memory the lists are left empty. */
+/* Copies every job's survivors, then the tails of their output, to the
+ * end of RESULT's own allocation, so that free(3) of the result frees them
+ * too.  Returns the (moved) result; without memory the lists are left
+ * empty and the tails out. */
 static struct cr_result *
 attach_survivors(struct sup *sup, struct cr_result *result)
 {
 	struct cr_result *grown;
 	struct cr_survivor *to;
-	size_t i, n = 0, size;
+	size_t i, n = 0, size, tails;
 
 	for (i = 0; i < sup->n_jobs; i++)
 		n += sup->jobs[i].n_surv;
-	if (n == 0)
+	tails = cri_output_tails_size(sup);
+	if (n == 0 && tails == 0)
 		return result;
 	size = sizeof(*result) + (sup->n_jobs) * sizeof(result->jobs[0]);
 	size = (size + _Alignof(struct cr_survivor) - 1) /
 	    _Alignof(struct cr_survivor) * _Alignof(struct cr_survivor);
-	grown = realloc(result, size + n * sizeof(*to));
+	grown = realloc(result, size + n * sizeof(*to) + tails);
 	if (grown == NULL) {
 		for (i = 0; i < sup->n_jobs; i++)
 			result->jobs[i].n_survivors = 0;
@@ -413,6 +416,7 @@ attach_survivors(struct sup *sup, struct cr_result *result)
 	/* The orphan sweeper's result is past the end of the array. */
 	result->orphan_survivors = result->jobs[sup->n_jobs - 1].survivors;
 	result->n_orphan_survivors = result->jobs[sup->n_jobs - 1].n_survivors;
+	cri_output_tails_copy(sup, result, (char *)to);
 	return result;
 }
 
@@ -441,6 +445,7 @@ sup_release(struct sup *sup)
 		free(sup->jobs[i].refused);
 		free(sup->jobs[i].surv);
 		cri_output_close(&sup->jobs[i]);
+		cri_tail_free(sup->jobs[i].tail);
 	}
 	cri_output_stop(sup);
 	/* A child holds a reference on its parent: any order will do. */
@@ -451,6 +456,7 @@ sup_release(struct sup *sup)
 	free(sup->dependents);
 	free(sup->dep_work);
 	cri_proc_table_release(&sup->table);
+	cri_tree_release(sup);
 	free(sup->owner);
 	free(sup->survivors);
 	free(sup->by_pid);
@@ -473,6 +479,7 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 	sup.plan = plan;
 	sup.opts = opts;
 	sup.self = getpid();
+	sup.children_fd = -1;
 	sup.guard_fd = -1;
 	sup.pending_tail = &sup.pending_head;
 	sup.loop = ev_default_loop(EVFLAG_AUTO);

@@ -13,8 +13,9 @@
  * that job, too), or a survivor.  Any other child, alive or a zombie not
  * reaped yet, may be what this job left behind: the full sweep decides.
  *
- * That costs a signal probe and one read of cancelrun's list of children:
- * O(jobs running), never O(the machine).  A zombie still in the group
+ * That costs a signal probe and one read of cancelrun's list of children
+ * (through a descriptor kept open: two system calls in all): O(jobs
+ * running), never O(the machine).  A zombie still in the group
  * (the kernel counts it there until it is reaped) makes the answer "not
  * sure", and the sweep decides too.
  */
@@ -31,6 +32,9 @@
 #include <unistd.h>
 
 #include "sup.h"
+
+/* Long-lived descriptors go here or above (as output.c's). */
+#define FD_HIGH 256
 
 /* Whether PID, a child of cancelrun, belongs to a job other than JOB that
  * is still under way, or is a survivor: the same owner the sweep would
@@ -56,32 +60,35 @@ child_accounted(struct sup *sup, const struct job *job, pid_t pid)
 	    (other->phase == PH_RUNNING || other->phase == PH_EXITED);
 }
 
-/* Reads PATH, a /proc/.../children list, and checks every PID in it.
- * Returns 1 if all are accounted for, 0 if one is not, -1 if it cannot
- * be read. */
+/* Reads the /proc/.../children list open at FD (from its start, so that
+ * one descriptor serves every check) and checks every PID in it.  Returns
+ * 1 if all are accounted for, 0 if one is not, -1 if it cannot be read. */
 static int
-children_accounted(struct sup *sup, const struct job *job, const char *path)
+children_accounted(struct sup *sup, const struct job *job, int fd)
 {
 	char buf[4096], *s, *end;
 	ssize_t n;
-	size_t used = 0;
+	size_t used = 0, want;
+	off_t off = 0;
 	long pid;
-	int fd, rc = 1;
+	bool last;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
 	/* The list comes whole when it fits; a longer one (thousands of
 	 * children) is read on, and a PID cut at the end of a read is kept
-	 * for the next. */
+	 * for the next.  The file is a seq_file, whose read stops short of
+	 * the count only at the end of the list or when its own page-sized
+	 * buffer is full, a few bytes short of ours: a read that leaves
+	 * more than a PID's worth of our buffer free was the last, and no
+	 * read is spent on the end of file. */
 	for (;;) {
-		n = read(fd, buf + used, sizeof(buf) - 1 - used);
+		want = sizeof(buf) - 1 - used;
+		n = pread(fd, buf + used, want, off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			rc = -1;
-			break;
-		}
+		if (n < 0)
+			return -1;
+		off += n;
+		last = n == 0 || (size_t)n + 32 < want;
 		used += (size_t)n;
 		buf[used] = '\0';
 		s = buf;
@@ -91,47 +98,62 @@ children_accounted(struct sup *sup, const struct job *job, const char *path)
 			end = s;
 			while (*end >= '0' && *end <= '9')
 				end++;
-			if (end == s || (*end == '\0' && n > 0))
+			if (end == s || (*end == '\0' && !last))
 				break; /* nothing, or maybe cut short */
 			pid = strtol(s, NULL, 10);
-			if (pid <= 0 || !child_accounted(sup, job,
-			    (pid_t)pid)) {
-				rc = 0;
-				goto out;
-			}
+			if (pid <= 0 || !child_accounted(sup, job, (pid_t)pid))
+				return 0;
 			s = end;
 		}
-		if (n == 0)
-			break;
+		if (last)
+			return 1;
 		used = strlen(s);
 		memmove(buf, s, used);
-		if (used == sizeof(buf) - 1) {
-			rc = -1; /* not a list of PIDs */
-			break;
-		}
+		if (used == sizeof(buf) - 1)
+			return -1; /* not a list of PIDs */
 	}
-out:
+}
+
+/* Opens PATH, read-only and close-on-exec, at descriptor FD_HIGH or above
+ * where the limits allow: it stays open for the run, and kept low it would
+ * push up the part of the table that each new child copies (proc.c). */
+static int
+open_high(const char *path)
+{
+	int fd, high;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fd >= FD_HIGH)
+		return fd;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, FD_HIGH);
+	if (high < 0)
+		return fd;
 	close(fd);
-	return rc;
+	return high;
 }
 
 /* Whether every child of cancelrun is accounted for.  Children are on the
  * list of the thread that forked them, and orphans on that of the first
  * live thread, the leader: when the loop runs on the leader, its list is
- * all; otherwise every thread's is read. */
+ * all, and its descriptor is kept open for the next check; otherwise every
+ * thread's is read. */
 static bool
 all_children_accounted(struct sup *sup, const struct job *job)
 {
 	char path[64];
 	struct dirent *d;
 	DIR *dir;
-	pid_t tid = (pid_t)syscall(SYS_gettid);
 	bool ok = true;
+	int fd;
 
-	if (tid == sup->self) {
+	if (sup->children_fd >= 0)
+		return children_accounted(sup, job, sup->children_fd) == 1;
+	if ((pid_t)syscall(SYS_gettid) == sup->self) {
 		snprintf(path, sizeof(path), "/proc/self/task/%d/children",
-		    (int)tid);
-		return children_accounted(sup, job, path) == 1;
+		    (int)sup->self);
+		sup->children_fd = open_high(path);
+		return sup->children_fd >= 0 &&
+		    children_accounted(sup, job, sup->children_fd) == 1;
 	}
 	dir = opendir("/proc/self/task");
 	if (dir == NULL)
@@ -141,7 +163,10 @@ all_children_accounted(struct sup *sup, const struct job *job)
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/task/%.20s/children",
 		    d->d_name);
-		ok = children_accounted(sup, job, path) == 1;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		ok = fd >= 0 && children_accounted(sup, job, fd) == 1;
+		if (fd >= 0)
+			close(fd);
 	}
 	closedir(dir);
 	return ok;
@@ -157,4 +182,12 @@ cri_tree_empty(struct sup *sup, const struct job *job)
 	if (kill(-job->pgid, 0) == 0 || errno != ESRCH)
 		return false;
 	return all_children_accounted(sup, job);
+}
+
+void
+cri_tree_release(struct sup *sup)
+{
+	if (sup->children_fd >= 0)
+		close(sup->children_fd);
+	sup->children_fd = -1;
 }

@@ -1026,6 +1026,8 @@ EOF
 	grep -Eq '^slow +cancelled +sibling-failed:bad .*TERM.* [0-9.]+ ?s' \
 	    <<<"$err"
 	grep -Eq '^later +skipped +sibling-failed:bad' <<<"$err"
+	# The last line counts the states.
+	tail -n 1 <<<"$err" | grep -Eq '^4 jobs: 1 succeeded, 1 failed, 1 cancelled, 1 skipped in [0-9.]+s$'
 	# Nothing of it on stdout.
 	[ ! -s "$TMP/out" ]
 	no_survivors
