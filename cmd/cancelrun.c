@@ -1207,6 +1207,34 @@ report_write(const struct options *o, const struct cr_plan *plan,
 	return false;
 }
 
+/* The job of PLAN with an output readiness check, or NULL. */
+static const struct cr_node *
+output_check_job(const struct cr_plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n_jobs; i++)
+		if (plan->jobs[i]->ready.kind == CR_READY_OUTPUT)
+			return plan->jobs[i];
+	return NULL;
+}
+
+/* An output check reads the job's lines, which only prefixed output
+ * carries through cancelrun: --output=auto chooses it then, and
+ * --output=raw is refused (with a message, false). */
+static bool
+output_check_ok(const struct options *o, const struct cr_plan *plan)
+{
+	const struct cr_node *job = output_check_job(plan);
+
+	if (job == NULL || o->output != OUTPUT_RAW)
+		return true;
+	fprintf(stderr, "%s:%d: job '%s': 'ready = output:' needs prefixed "
+	    "output, not --output=raw\n", job->file != NULL ? job->file :
+	    progname, job->line, job->name);
+	return false;
+}
+
 /* Opens the JUnit report FILE and checks it as --report's; NULL (with a
  * message) if it cannot be written. */
 static FILE *
@@ -1330,7 +1358,8 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		ro.contain = true;
 		ro.leftover = o->leftover;
 		ro.prefix_output = o->output == OUTPUT_PREFIX ||
-		    (o->output == OUTPUT_AUTO && plan->n_jobs > 1);
+		    (o->output == OUTPUT_AUTO && (plan->n_jobs > 1 ||
+		    output_check_job(plan) != NULL));
 		/* The JUnit report's <system-out>: prefixed lines only. */
 		if (junit != NULL)
 			ro.tail_lines = 100;
@@ -1389,6 +1418,10 @@ run_jobs(const struct options *o)
 	plan = load_jobs(o, o->jobs_file);
 	if (plan == NULL)
 		return EXIT_FAILURE_OWN;
+	if (!output_check_ok(o, plan)) {
+		cr_plan_free(plan);
+		return EXIT_FAILURE_OWN;
+	}
 	/* A --timeout on the command line bounds the file's own. */
 	if (o->timeout < plan->root->timeout)
 		plan->root->timeout = o->timeout;

@@ -69,6 +69,9 @@ struct cri_spawn {
 	const char *cwd;        /* NULL: inherit */
 	char *const *env_add;   /* NAME=value to add or replace, or NULL */
 	bool own_group;         /* setpgid(0, 0) in the child */
+	pid_t join_group;       /* > 0, without own_group: setpgid(0, it)
+	                           in the child, which fails to start
+	                           (CR_SPAWN_SETUP) if that group is gone */
 	int stdin_fd;           /* -1: inherit */
 	int stdout_fd;          /* -1: inherit */
 	int stderr_fd;          /* -1: inherit */
@@ -196,6 +199,11 @@ struct cri_out {
 	bool grow_refused;       /* the system refused to grow it */
 	struct cri_tail *tail;   /* not owned: fed what is read, or NULL */
 	bool eof;                /* a read met end of file */
+	/* Called with each whole line (without its newline; not lines
+	 * longer than 64 KiB, which go out in pieces) while set:
+	 * ready.c's output check.  It must not read or close pipes. */
+	void (*on_line)(void *arg, const char *line, size_t len);
+	void *on_line_arg;
 };
 
 /* Makes the pipe a job writes into, carried to STREAM (0 stdout, 1 stderr)

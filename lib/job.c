@@ -204,6 +204,8 @@ job_start(struct job *job)
 	 * signals and deadlines are dispatched by the loop, after this. */
 	if (isfinite(node->timeout))
 		cr_source_cancel_after(job->src, node->timeout);
+	if (rc == 0 && node->ready.kind != CR_READY_NONE)
+		cri_ready_start(job);
 	return true;
 }
 
@@ -310,6 +312,7 @@ cri_job_done(struct job *job)
 	struct sup *sup = job->sup;
 	const struct cr_node *node = job->node;
 
+	cri_ready_stop(job);
 	cri_report_step(job);
 	job->phase = PH_DONE;
 	ev_timer_stop(sup->loop, &job->step_timer);
@@ -501,6 +504,7 @@ cri_job_exited(struct job *job, int status)
 	struct sup *sup = job->sup;
 	struct cr_job_result *res = job->res;
 
+	cri_ready_stop(job);
 	job->phase = PH_EXITED;
 	res->ended = cri_wall_now();
 	if (WIFEXITED(status)) {

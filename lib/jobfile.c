@@ -766,6 +766,12 @@ check_job_keys(struct ctx *ctx, struct section *s)
 		return fail(ctx, s->key_line[K_READY], "'ready' of " SEC_FMT
 		    " waits longer than its ready-timeout: it could never be "
 		    "ready", SEC_ARGS(s));
+	/* The terminal job writes to the terminal itself: no line of its
+	 * output passes through cancelrun. */
+	if (node->ready.kind == CR_READY_OUTPUT && node->terminal)
+		return fail(ctx, s->key_line[K_READY], "'ready = output:' "
+		    "of " SEC_FMT " cannot see its output: it has the "
+		    "terminal", SEC_ARGS(s));
 	return 0;
 }
 

@@ -145,7 +145,7 @@ static void
 take(struct cri_out *o, const char *buf, size_t len, struct cri_out_buf *out)
 {
 	const char *nl;
-	size_t n, need, lines = 0, raw = len;
+	size_t n, need, at, lines = 0, raw = len;
 
 	/* A new buffer is made as large as this read's lines will likely
 	 * need, rather than grown (and copied) as they come. */
@@ -176,6 +176,7 @@ take(struct cri_out *o, const char *buf, size_t len, struct cri_out_buf *out)
 			flush(o, out);
 		if (reserve(out, need) == 0) {
 			/* One line: prefix, what waited, and its end. */
+			at = out->len + o->prefix_len;
 			if (!o->midline) {
 				memcpy(out->data + out->len, o->prefix,
 				    o->prefix_len);
@@ -188,6 +189,9 @@ take(struct cri_out *o, const char *buf, size_t len, struct cri_out_buf *out)
 			}
 			memcpy(out->data + out->len, buf, n);
 			out->len += n;
+			if (o->on_line != NULL && !o->midline)
+				o->on_line(o->on_line_arg, out->data + at,
+				    out->len - at - 1);
 		}
 		o->partial.len = 0;
 		o->midline = false;

@@ -181,6 +181,8 @@ child_exec(void *arg)
 		goto fail;
 	if (sp->own_group)
 		(void)setpgid(0, 0);
+	else if (sp->join_group > 0 && setpgid(0, sp->join_group) < 0)
+		goto fail;
 	/* The terminal, before exec: the command may read it at once, and
 	 * would be stopped by SIGTTIN if its group were not the foreground
 	 * group yet.  SIGTTOU is blocked here, so the call is allowed. */

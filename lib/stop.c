@@ -222,6 +222,7 @@ cri_stop_start(struct job *job)
 		return;
 	job->stopping = true;
 	job->step = 0;
+	cri_ready_stop(job);
 	cri_terminal_stopping(job);
 	stop_step(job);
 }

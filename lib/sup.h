@@ -178,6 +178,8 @@ struct sup {
 	int *owner;                  /* per table entry: job index, -1 */
 	size_t owner_cap;
 	struct watch *watches;
+	struct ready *ready_cmds;    /* ready.c: checks whose command is
+	                                not reaped yet */
 	const struct cr_node **dependents; /* every deps.dependents */
 	const struct cr_node **dep_work; /* cri_deps_failed's worklist */
 	pid_t *survivors;            /* every job's survivors, sorted: the */

@@ -381,6 +381,8 @@ cri_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		cri_terminal_child_state(sup, w->rpid, w->rstatus);
 		return;
 	}
+	if (cri_ready_reaped(sup, w->rpid, w->rstatus))
+		return;
 	/* The command of a job, or else an orphan of some job, which with
 	 * one job left is that job's. */
 	job = cri_by_pid_find(sup, w->rpid);
