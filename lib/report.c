@@ -325,7 +325,6 @@ cr_report_json(const struct cr_plan *plan, const struct cr_result *result,
 			fprintf(f, ", \"exit\": %d", cr_job_own_status(job));
 		else
 			fputs(", \"exit\": null", f);
-		fprintf(f, ", \"restarts\": %u", job->restarts);
 		fputs(", \"signal\": ", f);
 		name = job->term_signal != 0 ?
 		    cr_signal_name(job->term_signal) : NULL;
@@ -340,7 +339,8 @@ cr_report_json(const struct cr_plan *plan, const struct cr_result *result,
 				fputs(", ", f);
 			json_string(f, name != NULL ? name : "?");
 		}
-		fputs("], \"survivors\": ", f);
+		fprintf(f, "], \"restarts\": %u", job->restarts);
+		fputs(", \"survivors\": ", f);
 		json_survivors(f, job->survivors, job->n_survivors);
 		fputs(", \"started\": ", f);
 		json_time(f, job->state == CR_JOB_SKIPPED ? 0 : job->started);
