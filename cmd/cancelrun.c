@@ -660,6 +660,9 @@ report_cancel(const struct options *o, const struct cr_node *node,
 	if (cause->kind == CR_CAUSE_TIMEOUT) {
 		cr_duration_format(o->timeout, dur, sizeof(dur));
 		snprintf(why, sizeof(why), "timed out after %s", dur);
+	} else if (cause->kind == CR_CAUSE_PARENT_DEADLINE) {
+		snprintf(why, sizeof(why), "reached the deadline inherited in "
+		    "%s", CR_DEADLINE_ENV);
 	} else if (cause->kind == CR_CAUSE_SIGNAL) {
 		snprintf(why, sizeof(why), "cancelled by signal %s",
 		    cr_signal_name(cause->signo));
@@ -1181,6 +1184,29 @@ report_check(FILE *report)
 	return 0;
 }
 
+/* Takes the deadline of the process that started us (CANCELRUN_DEADLINE)
+ * into RO.  Empty or unset: none.  Malformed: one warning, and it is
+ * ignored (jobs then get our own deadline or none), since a variable from
+ * the environment is no reason to refuse the command; a time in the past
+ * is valid and cancels at once. */
+static void
+inherit_deadline(const struct options *o, struct cr_run_opts *ro)
+{
+	const char *v = getenv(CR_DEADLINE_ENV);
+
+	ro->export_deadline = true;
+	if (v == NULL || v[0] == '\0')
+		return;
+	if (cr_deadline_parse(v, &ro->parent_deadline) == 0) {
+		ro->parent_deadline_set = true;
+		return;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "%s: warning: ignoring %s='%.64s%s': expected "
+		    "seconds since the epoch such as 1764523200.250\n",
+		    progname, CR_DEADLINE_ENV, v, strlen(v) > 64 ? "..." : "");
+}
+
 /* Writes the JSON report; false (with a message) if it was lost. */
 static bool
 report_write(const struct options *o, const struct cr_plan *plan,
@@ -1273,6 +1299,7 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		}
 		ro.contain = true;
 		ro.leftover = o->leftover;
+		inherit_deadline(o, &ro);
 		ro.prefix_output = o->output == OUTPUT_PREFIX ||
 		    (o->output == OUTPUT_AUTO && plan->n_jobs > 1);
 	}
