@@ -62,6 +62,7 @@ struct options {
 	const char *report_file; /* --report */
 	int output;              /* OUTPUT_AUTO, _PREFIX, _RAW */
 	bool first_failure;      /* --exit-code=first-failure */
+	bool warnings_fatal;     /* --check -W: warnings are errors */
 	bool single_only;        /* an option that needs a single command */
 };
 
@@ -125,7 +126,10 @@ usage(void)
 "      --leftovers=POLICY   what COMMAND leaves running when it ends:\n"
 "                           kill (default), wait or leave\n"
 "  -f, --jobs=FILE          run the groups and jobs of an INI job file\n"
-"      --check=FILE         validate a job file and exit (0 or 125)\n"
+"      --check=FILE         validate a job file and exit (0 or 125), with\n"
+"                           warnings about commands that need a shell and\n"
+"                           programs that cannot be found\n"
+"  -W, --warnings-as-errors with --check: a warning fails it (125)\n"
 "      --plan=FILE          print a job file's tree and exit\n"
 "      --report=FILE        write a JSON report of the run to FILE\n"
 "      --output=MODE        prefix (each line as \"[job] line\") or raw;\n"
@@ -332,6 +336,7 @@ enum {
 	OPT_REPORT,
 	OPT_OUTPUT,
 	OPT_EXIT_CODE,
+	OPT_WARNINGS_FATAL,
 };
 
 static void
@@ -412,6 +417,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
+		{ "warnings-as-errors", no_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -422,7 +428,7 @@ parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:t:g:k:s:f:vqhV", longopts,
+	while ((c = getopt_long(argc, argv, "+:t:g:k:s:f:vqhVW", longopts,
 	    NULL)) != -1) {
 		opt = argv[optind - 1];
 		switch (c) {
@@ -506,6 +512,9 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'q':
 			o->quiet = true;
 			break;
+		case 'W':
+			o->warnings_fatal = true;
+			break;
 		case 'h':
 			usage();
 			exit(close_stdout(0));
@@ -525,6 +534,8 @@ parse_args(int argc, char **argv, struct options *o)
 	if ((o->check_file != NULL) + (o->plan_file != NULL) +
 	    (o->jobs_file != NULL) > 1)
 		usage_error("--jobs, --check and --plan cannot be combined");
+	if (o->warnings_fatal && o->check_file == NULL)
+		usage_error("--warnings-as-errors (-W) applies to --check only");
 	if (o->check_file != NULL || o->plan_file != NULL ||
 	    o->jobs_file != NULL) {
 		if (optind < argc)
@@ -1129,6 +1140,29 @@ print_check(const char *path, const struct cr_plan *plan)
 	printf(", %zu group%s\n", groups, groups == 1 ? "" : "s");
 }
 
+/* --check's warnings, as "FILE:LINE: warning: ..." on standard error
+ * (not under -q); with -W they are errors: "FILE:LINE: error: ...", and
+ * the check fails.  Returns 0 or 125. */
+static int
+print_warnings(const struct options *o, const char *path,
+    const struct cr_plan *plan)
+{
+	struct cr_warning *w;
+	int i, n;
+
+	n = cr_plan_warnings(plan, getenv("PATH"), &w);
+	if (n < 0) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		return EXIT_FAILURE_OWN;
+	}
+	for (i = 0; i < n && (!o->quiet || o->warnings_fatal); i++)
+		fprintf(stderr, "%s:%d: %s: %s\n", w[i].file != NULL ?
+		    w[i].file : path, w[i].line,
+		    o->warnings_fatal ? "error" : "warning", w[i].msg);
+	free(w);
+	return n > 0 && o->warnings_fatal ? EXIT_FAILURE_OWN : 0;
+}
+
 static const char *const stream_names[] = {
 	"standard output", "standard error"
 };
@@ -1402,6 +1436,7 @@ run(const struct options *o)
 {
 	struct cr_plan *plan;
 	const char *path;
+	int status = 0;
 
 	if (o->jobs_file != NULL)
 		return run_jobs(o);
@@ -1412,13 +1447,14 @@ run(const struct options *o)
 	if (plan == NULL)
 		return EXIT_FAILURE_OWN;
 	if (o->check_file != NULL) {
-		if (!o->quiet)
+		status = print_warnings(o, path, plan);
+		if (status == 0 && !o->quiet)
 			print_check(path, plan);
 	} else {
 		print_plan(plan);
 	}
 	cr_plan_free(plan);
-	return 0;
+	return status;
 }
 
 /*

@@ -444,7 +444,9 @@ struct cr_node {
 	enum cr_cleanup_when cleanup_when;
 	/* Where it was defined, for messages: */
 	const char *file;           /* NULL for the command line */
-	int line;
+	int line;                   /* of its section header */
+	int command_line;           /* jobs: of its `command` key; 0 if not
+	                               from a file */
 	size_t index;               /* jobs: position in cr_plan.jobs; the
 	                               root and groups: position in the order
 	                               they were made, the root 0 */
@@ -487,6 +489,31 @@ const struct cr_node *cr_plan_walk(const struct cr_node *root,
 
 /* Frees the plan and everything in it.  NULL is a no-op.  Any thread. */
 void cr_plan_free(struct cr_plan *plan);
+
+/* A likely mistake in a plan that is no error (cancelrun --check). */
+struct cr_warning {
+	const struct cr_node *job;  /* the job it is about */
+	const char *file;           /* the job's file, NULL: none */
+	int line;                   /* its `command` line (else its section's),
+	                               0: none */
+	char msg[320];              /* one line, without FILE:LINE */
+};
+
+/*
+ * Looks at the command of every job of PLAN, cleanup jobs included, for:
+ * shell syntax with no shell to read it (a word that is, or holds, &&, ||,
+ * |, ;, >, <, a lone &, $NAME, ${, $( or a backquote), except in the words
+ * after a shell called with -c (sh, bash, dash, zsh, ksh, mksh, ash, yash:
+ * `sh -c '...'`, `env X=1 bash -ec '...'`); and for a program that cannot
+ * be run: with a slash, looked up relative to the job's cwd when it has
+ * one; without, on SEARCH_PATH (a PATH value, NULL: "/bin:/usr/bin"), as
+ * execvp(3) does.  At most one warning of each kind per job.  Returns the
+ * number of warnings, with *WARNINGS a malloc'd array in plan order
+ * (free(3) it; NULL when there are none), or -ENOMEM with *WARNINGS NULL.
+ * Reads the file system, writes nothing.  Any thread.
+ */
+int cr_plan_warnings(const struct cr_plan *plan, const char *search_path,
+    struct cr_warning **warnings);
 
 /* Limits of a job file: a longer line, a larger file or deeper nesting is
  * refused as a wrong file (-EINVAL, with the line). */
