@@ -63,6 +63,7 @@ struct options {
 	const char *junit_file;  /* --junit */
 	int output;              /* OUTPUT_AUTO, _PREFIX, _RAW */
 	bool first_failure;      /* --exit-code=first-failure */
+	bool warnings_fatal;     /* --check -W: warnings are errors */
 	bool single_only;        /* an option that needs a single command */
 };
 
@@ -126,7 +127,10 @@ usage(void)
 "      --leftovers=POLICY   what COMMAND leaves running when it ends:\n"
 "                           kill (default), wait or leave\n"
 "  -f, --jobs=FILE          run the groups and jobs of an INI job file\n"
-"      --check=FILE         validate a job file and exit (0 or 125)\n"
+"      --check=FILE         validate a job file and exit (0 or 125), with\n"
+"                           warnings about commands that need a shell and\n"
+"                           programs that cannot be found\n"
+"  -W, --warnings-as-errors with --check: a warning fails it (125)\n"
 "      --plan=FILE          print a job file's tree and exit\n"
 "      --report=FILE        write a JSON report of the run to FILE\n"
 "      --junit=FILE         write a JUnit XML report of the run to FILE\n"
@@ -335,6 +339,7 @@ enum {
 	OPT_OUTPUT,
 	OPT_EXIT_CODE,
 	OPT_JUNIT,
+	OPT_WARNINGS_FATAL,
 };
 
 static void
@@ -416,6 +421,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "junit", required_argument, NULL, OPT_JUNIT },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
+		{ "warnings-as-errors", no_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -426,7 +432,7 @@ parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:t:g:k:s:f:vqhV", longopts,
+	while ((c = getopt_long(argc, argv, "+:t:g:k:s:f:vqhVW", longopts,
 	    NULL)) != -1) {
 		opt = argv[optind - 1];
 		switch (c) {
@@ -513,6 +519,9 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'q':
 			o->quiet = true;
 			break;
+		case 'W':
+			o->warnings_fatal = true;
+			break;
 		case 'h':
 			usage();
 			exit(close_stdout(0));
@@ -532,6 +541,8 @@ parse_args(int argc, char **argv, struct options *o)
 	if ((o->check_file != NULL) + (o->plan_file != NULL) +
 	    (o->jobs_file != NULL) > 1)
 		usage_error("--jobs, --check and --plan cannot be combined");
+	if (o->warnings_fatal && o->check_file == NULL)
+		usage_error("--warnings-as-errors (-W) applies to --check only");
 	if (o->check_file != NULL || o->plan_file != NULL ||
 	    o->jobs_file != NULL) {
 		if (optind < argc)
@@ -667,6 +678,9 @@ report_cancel(const struct options *o, const struct cr_node *node,
 	if (cause->kind == CR_CAUSE_TIMEOUT) {
 		cr_duration_format(o->timeout, dur, sizeof(dur));
 		snprintf(why, sizeof(why), "timed out after %s", dur);
+	} else if (cause->kind == CR_CAUSE_PARENT_DEADLINE) {
+		snprintf(why, sizeof(why), "reached the deadline inherited in "
+		    "%s", CR_DEADLINE_ENV);
 	} else if (cause->kind == CR_CAUSE_SIGNAL) {
 		snprintf(why, sizeof(why), "cancelled by signal %s",
 		    cr_signal_name(cause->signo));
@@ -1133,6 +1147,29 @@ print_check(const char *path, const struct cr_plan *plan)
 	printf(", %zu group%s\n", groups, groups == 1 ? "" : "s");
 }
 
+/* --check's warnings, as "FILE:LINE: warning: ..." on standard error
+ * (not under -q); with -W they are errors: "FILE:LINE: error: ...", and
+ * the check fails.  Returns 0 or 125. */
+static int
+print_warnings(const struct options *o, const char *path,
+    const struct cr_plan *plan)
+{
+	struct cr_warning *w;
+	int i, n;
+
+	n = cr_plan_warnings(plan, getenv("PATH"), &w);
+	if (n < 0) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		return EXIT_FAILURE_OWN;
+	}
+	for (i = 0; i < n && (!o->quiet || o->warnings_fatal); i++)
+		fprintf(stderr, "%s:%d: %s: %s\n", w[i].file != NULL ?
+		    w[i].file : path, w[i].line,
+		    o->warnings_fatal ? "error" : "warning", w[i].msg);
+	free(w);
+	return n > 0 && o->warnings_fatal ? EXIT_FAILURE_OWN : 0;
+}
+
 static const char *const stream_names[] = {
 	"standard output", "standard error"
 };
@@ -1186,6 +1223,29 @@ report_check(FILE *report)
 	if (vfs.f_bavail == 0 && (geteuid() != 0 || vfs.f_bfree == 0))
 		return ENOSPC;
 	return 0;
+}
+
+/* Takes the deadline of the process that started us (CANCELRUN_DEADLINE)
+ * into RO.  Empty or unset: none.  Malformed: one warning, and it is
+ * ignored (jobs then get our own deadline or none), since a variable from
+ * the environment is no reason to refuse the command; a time in the past
+ * is valid and cancels at once. */
+static void
+inherit_deadline(const struct options *o, struct cr_run_opts *ro)
+{
+	const char *v = getenv(CR_DEADLINE_ENV);
+
+	ro->export_deadline = true;
+	if (v == NULL || v[0] == '\0')
+		return;
+	if (cr_deadline_parse(v, &ro->parent_deadline) == 0) {
+		ro->parent_deadline_set = true;
+		return;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "%s: warning: ignoring %s='%.64s%s': expected "
+		    "seconds since the epoch such as 1764523200.250\n",
+		    progname, CR_DEADLINE_ENV, v, strlen(v) > 64 ? "..." : "");
 }
 
 /* Writes the JSON report; false (with a message) if it was lost. */
@@ -1357,6 +1417,7 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		}
 		ro.contain = true;
 		ro.leftover = o->leftover;
+		inherit_deadline(o, &ro);
 		ro.prefix_output = o->output == OUTPUT_PREFIX ||
 		    (o->output == OUTPUT_AUTO && (plan->n_jobs > 1 ||
 		    output_check_job(plan) != NULL));
@@ -1473,6 +1534,7 @@ run(const struct options *o)
 {
 	struct cr_plan *plan;
 	const char *path;
+	int status = 0;
 
 	if (o->jobs_file != NULL)
 		return run_jobs(o);
@@ -1483,13 +1545,14 @@ run(const struct options *o)
 	if (plan == NULL)
 		return EXIT_FAILURE_OWN;
 	if (o->check_file != NULL) {
-		if (!o->quiet)
+		status = print_warnings(o, path, plan);
+		if (status == 0 && !o->quiet)
 			print_check(path, plan);
 	} else {
 		print_plan(plan);
 	}
 	cr_plan_free(plan);
-	return 0;
+	return status;
 }
 
 /*

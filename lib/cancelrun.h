@@ -84,6 +84,30 @@ int cr_duration_parse_float(const char *s, const char *radix, double *secs);
 int cr_duration_format(double secs, char *buf, size_t len);
 
 /*
+ * Deadlines across processes.
+ *
+ * A deadline handed to another process (the CANCELRUN_DEADLINE
+ * environment variable) is an absolute CLOCK_REALTIME time in seconds
+ * with at most millisecond precision: "1764523200.250".
+ */
+#define CR_DEADLINE_ENV "CANCELRUN_DEADLINE"
+
+/* The latest deadline cr_deadline_parse accepts: the end of year 9999. */
+#define CR_DEADLINE_MAX 253402300799.999
+
+/* Parses S, decimal digits with an optional '.' and up to 9 digits more
+ * (no sign, blank, exponent, "inf"), into *WHEN.  A time in the past is
+ * valid.  Returns 0, -EINVAL (malformed) or -ERANGE (beyond
+ * CR_DEADLINE_MAX).  *WHEN is left untouched on failure.  Any thread. */
+int cr_deadline_parse(const char *s, double *when);
+
+/* Writes WHEN (finite, not negative) as cr_deadline_parse reads it, with
+ * three decimals, rounded down to the millisecond (give or take a
+ * microsecond) so that a process reading it never acts after WHEN.
+ * Like snprintf.  Any thread. */
+int cr_deadline_format(double when, char *buf, size_t len);
+
+/*
  * Signals.
  */
 
@@ -174,6 +198,9 @@ enum cr_cause_kind {
 	                            that failed or was cancelled */
 	CR_CAUSE_NOT_READY,      /* the job's readiness check did not pass
 	                            in time */
+	CR_CAUSE_PARENT_DEADLINE, /* the deadline inherited from the process
+	                            that started cancelrun (CANCELRUN_DEADLINE,
+	                            cr_run_opts.parent_deadline) expired */
 };
 
 struct cr_cause {
@@ -190,8 +217,8 @@ void cr_cause_set(struct cr_cause *cause, enum cr_cause_kind kind, int signo,
 /* Writes the cause's report form into BUF: "timeout:NAME" (whose
  * deadline; just "timeout" for a nameless root), "idle-timeout:NAME",
  * "signal:INT", "parent", "sibling-failed:NAME", "race-won:NAME",
- * "main-ended:NAME", "dependency:NAME", "not-ready", "user", or "" for
- * CR_CAUSE_NONE.  Like snprintf.  Any thread. */
+ * "main-ended:NAME", "dependency:NAME", "not-ready", "parent-deadline",
+ * "user", or "" for CR_CAUSE_NONE.  Like snprintf.  Any thread. */
 int cr_cause_format(const struct cr_cause *cause, char *buf, size_t len);
 
 /*
@@ -417,7 +444,9 @@ struct cr_node {
 	enum cr_cleanup_when cleanup_when;
 	/* Where it was defined, for messages: */
 	const char *file;           /* NULL for the command line */
-	int line;
+	int line;                   /* of its section header */
+	int command_line;           /* jobs: of its `command` key; 0 if not
+	                               from a file */
 	size_t index;               /* jobs: position in cr_plan.jobs; the
 	                               root and groups: position in the order
 	                               they were made, the root 0 */
@@ -460,6 +489,31 @@ const struct cr_node *cr_plan_walk(const struct cr_node *root,
 
 /* Frees the plan and everything in it.  NULL is a no-op.  Any thread. */
 void cr_plan_free(struct cr_plan *plan);
+
+/* A likely mistake in a plan that is no error (cancelrun --check). */
+struct cr_warning {
+	const struct cr_node *job;  /* the job it is about */
+	const char *file;           /* the job's file, NULL: none */
+	int line;                   /* its `command` line (else its section's),
+	                               0: none */
+	char msg[320];              /* one line, without FILE:LINE */
+};
+
+/*
+ * Looks at the command of every job of PLAN, cleanup jobs included, for:
+ * shell syntax with no shell to read it (a word that is, or holds, &&, ||,
+ * |, ;, >, <, a lone &, $NAME, ${, $( or a backquote), except in the words
+ * after a shell called with -c (sh, bash, dash, zsh, ksh, mksh, ash, yash:
+ * `sh -c '...'`, `env X=1 bash -ec '...'`); and for a program that cannot
+ * be run: with a slash, looked up relative to the job's cwd when it has
+ * one; without, on SEARCH_PATH (a PATH value, NULL: "/bin:/usr/bin"), as
+ * execvp(3) does.  At most one warning of each kind per job.  Returns the
+ * number of warnings, with *WARNINGS a malloc'd array in plan order
+ * (free(3) it; NULL when there are none), or -ENOMEM with *WARNINGS NULL.
+ * Reads the file system, writes nothing.  Any thread.
+ */
+int cr_plan_warnings(const struct cr_plan *plan, const char *search_path,
+    struct cr_warning **warnings);
 
 /* Limits of a job file: a longer line, a larger file or deeper nesting is
  * refused as a wrong file (-EINVAL, with the line). */
@@ -632,6 +686,22 @@ struct cr_run_opts {
 	unsigned tail_lines;    /* with prefix_output: keep the last lines
 	                           of each job's output, this many at most,
 	                           in its result (output_tail); 0: none */
+	bool export_deadline;   /* give each job CR_DEADLINE_ENV: its
+	                           effective deadline (its own, its
+	                           ancestors', the parent deadline) when it
+	                           starts; without one it is removed from the
+	                           job's environment unless parent_deadline_set
+	                           (the job runs below that deadline then) */
+	bool parent_deadline_set; /* parent_deadline is given */
+	double parent_deadline; /* the deadline inherited from the process
+	                           that started this one, CLOCK_REALTIME
+	                           seconds (cr_deadline_parse): the root is
+	                           cancelled with CR_CAUSE_PARENT_DEADLINE then
+	                           (at once if it has passed), unless its own
+	                           deadline came first; the first INT, TERM or
+	                           HUP received after it is taken as the
+	                           parent's stop of that deadline, not as a
+	                           second signal */
 };
 
 #define CR_SENT_MAX 32

@@ -135,6 +135,7 @@ group_status(const struct group *g, const struct cr_cause *cause)
 		return 128 + cause->signo;
 	case CR_CAUSE_TIMEOUT:
 	case CR_CAUSE_IDLE_TIMEOUT:
+	case CR_CAUSE_PARENT_DEADLINE:
 		return 124;
 	default:
 		break;

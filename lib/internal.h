@@ -67,7 +67,8 @@ struct cr_node *cri_plan_add_node(struct cr_plan *plan, struct cr_node *parent,
 struct cri_spawn {
 	char *const *argv;      /* argv[0] is looked up in PATH */
 	const char *cwd;        /* NULL: inherit */
-	char *const *env_add;   /* NAME=value to add or replace, or NULL */
+	char *const *env_add;   /* NAME=value to add or replace, NAME (no
+	                           '=') to remove, or NULL */
 	bool own_group;         /* setpgid(0, 0) in the child */
 	pid_t join_group;       /* > 0, without own_group: setpgid(0, it)
 	                           in the child, which fails to start

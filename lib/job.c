@@ -105,6 +105,7 @@ job_start(struct job *job)
 	const struct cr_node *node = job->node;
 	struct cri_spawn sp;
 	enum cr_spawn_stage stage;
+	char deadline[64], **env = NULL;
 	pid_t pid;
 	int rc = 0;
 
@@ -159,6 +160,11 @@ job_start(struct job *job)
 	sp.argv = node->argv;
 	sp.cwd = node->cwd;
 	sp.env_add = job->env != NULL ? job->env : node->env;
+	if (cri_deadline_env(job, sp.env_add, &env, deadline,
+	    sizeof(deadline)) < 0 && rc == 0)
+		rc = -ENOMEM; /* it cannot start as asked */
+	if (env != NULL)
+		sp.env_add = env;
 	sp.own_group = !sup->opts->foreground;
 	sp.ignore = sup->opts->child_ignore;
 	sp.mask = sup->opts->child_mask;
@@ -170,6 +176,7 @@ job_start(struct job *job)
 		pid = 0; /* no pipes for its output: it cannot start */
 		stage = CR_SPAWN_SETUP;
 	}
+	free(env);
 	if (sp.stdout_fd >= 0)
 		close(sp.stdout_fd);
 	if (sp.stderr_fd >= 0)

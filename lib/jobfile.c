@@ -481,6 +481,7 @@ set_command(struct ctx *ctx, struct section *s, const char *value, int line)
 		    SEC_FMT, SEC_ARGS(s));
 	}
 	s->node->argv = cri_plan_argvdup(ctx->plan, argv);
+	s->node->command_line = line;
 	cr_argv_free(argv);
 	if (s->node->argv == NULL)
 		return fail_oom(ctx);

@@ -64,8 +64,8 @@ extern char **environ;
 #endif
 
 /* Builds the child's environment: environ with ADD's NAME=value entries
- * replacing or extending it.  Returns a malloc'd array of borrowed strings,
- * or NULL (ENOMEM). */
+ * replacing or extending it, and without the NAMEs that ADD gives without
+ * '='.  Returns a malloc'd array of borrowed strings, or NULL (ENOMEM). */
 static char **
 build_env(char *const *add)
 {
@@ -91,7 +91,8 @@ build_env(char *const *add)
 			env[n++] = environ[i];
 	}
 	for (j = 0; j < n_add; j++)
-		env[n++] = add[j];
+		if (strchr(add[j], '=') != NULL)
+			env[n++] = add[j];
 	env[n] = NULL;
 	return env;
 }

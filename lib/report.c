@@ -62,6 +62,7 @@ cr_result_status(const struct cr_plan *plan, const struct cr_result *result,
 		return 128 + result->cause.signo;
 	case CR_CAUSE_TIMEOUT:
 	case CR_CAUSE_IDLE_TIMEOUT:
+	case CR_CAUSE_PARENT_DEADLINE:
 		return 124;
 	case CR_CAUSE_RACE_WON:
 		return 0;

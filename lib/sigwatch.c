@@ -236,6 +236,9 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		}
 		return;
 	}
+	/* At the deadline it gave us, the parent's own stop signal. */
+	if (cri_deadline_signal(sup, sig))
+		return;
 	/* The first signal cancels; but when a deadline (or anything else)
 	 * has cancelled the run already, the stop is under way and the
 	 * signal can only mean "now": it skips the grace period at once. */

@@ -212,6 +212,11 @@ struct sup {
 	unsigned long long drain_progress;
 	struct cr_registration drain_reg;
 	bool drain_reg_on;
+	/* The deadline inherited across processes (deadline.c). */
+	double parent_deadline;      /* CLOCK_MONOTONIC, INFINITY: none */
+	bool unset_deadline;         /* jobs without a deadline lose an
+	                                inherited CR_DEADLINE_ENV */
+	ev_timer parent_timer;
 };
 
 /*
@@ -252,6 +257,30 @@ struct job *cri_by_pid_find(const struct sup *sup, pid_t pid);
 void cri_finish_run(struct sup *sup);
 
 void cri_all_jobs_done(struct sup *sup);
+
+/*
+ * deadline.c: deadlines across processes (CANCELRUN_DEADLINE)
+ */
+
+/* Arms the parent deadline of the run's options on the root, or cancels
+ * the root at once if it has passed.  Call once the root exists, before
+ * any job starts. */
+void cri_deadline_start(struct sup *sup);
+
+void cri_deadline_stop(struct sup *sup);
+
+/* Cancelling signal SIG arrived: true if it is taken as the parent's
+ * stop at the inherited deadline (signal_cb does nothing more then). */
+bool cri_deadline_signal(struct sup *sup, int sig);
+
+/* The environment JOB starts with: BASE (the node's or cleanup job's
+ * additions, may be NULL) with CR_DEADLINE_ENV set to the job's
+ * effective deadline, or removed.  Sets *ENV to a malloc'd array of
+ * borrowed strings (free() it after the spawn), the deadline's entry in
+ * BUF of LEN bytes, or to NULL when BASE will do.  Returns 0 or
+ * -ENOMEM. */
+int cri_deadline_env(const struct job *job, char *const *base, char ***env,
+    char *buf, size_t len);
 
 /*
  * group.c: group outcomes and modes

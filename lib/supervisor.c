@@ -433,6 +433,7 @@ sup_release(struct sup *sup)
 	ev_timer_stop(sup->loop, &sup->sweep);
 	ev_idle_stop(sup->loop, &sup->start_more);
 	ev_timer_stop(sup->loop, &sup->kill_after);
+	cri_deadline_stop(sup);
 	for (i = 0; i < sup->n_jobs; i++) {
 		ev_timer_stop(sup->loop, &sup->jobs[i].step_timer);
 		ev_timer_stop(sup->loop, &sup->jobs[i].restart_timer);
@@ -528,6 +529,8 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 
 	if ((rc = build_groups(&sup, plan->root, NULL)) < 0)
 		goto out;
+	/* Before any job starts: a deadline that has passed skips them. */
+	cri_deadline_start(&sup);
 	if ((rc = cri_output_start(&sup)) < 0)
 		goto out;
 	sup.sweeper->group = &sup.groups[0];
