@@ -1323,8 +1323,31 @@ example() {
 @test "examples/server-tests.ini runs to exit 0" {
 	example server-tests
 	job_is tests succeeded
-	job_is server cancelled race-won:tests
+	job_is server cancelled main-ended:tests
 	sent_is server INT
+	# The tests started only once the server said it was listening.
+	[ "$(grep -o '^\[[a-z]*\]' "$TMP/out" | paste -sd' ')" = \
+	    "[server] [tests]" ]
+}
+
+@test "examples/server-tests.ini: failing tests exit 1, not 124" {
+	cd "$TMP"
+	TESTS_FAIL=1 cr -f "$TOP_SRCDIR/examples/server-tests.ini" \
+	    --report "$TMP/r.json"
+	expect_status 1
+	job_is tests failed
+	job_is server cancelled main-ended:tests
+	no_survivors
+}
+
+@test "examples/server-tests.ini: a server never ready, tests skipped" {
+	cd "$TMP"
+	NO_SERVER=1 cr -f "$TOP_SRCDIR/examples/server-tests.ini" \
+	    --report "$TMP/r.json"
+	expect_status 1
+	job_is server failed not-ready
+	job_is tests skipped dependency:server
+	no_survivors
 }
 
 @test "examples/pipeline.ini runs in order to exit 0, no cleanup" {
