@@ -207,6 +207,14 @@ struct cri_out {
 	void *on_line_arg;
 };
 
+/* Where long-lived descriptors go (cri_fd_high). */
+#define CRI_FD_HIGH 256
+
+/* FD moved to CRI_FD_HIGH or above, close-on-exec, when the limits allow
+ * (FD is closed then); else FD itself, also when it is negative.  Any
+ * thread. */
+int cri_fd_high(int fd);
+
 /* Makes the pipe a job writes into, carried to STREAM (0 stdout, 1 stderr)
  * through W; *WRITE_FD (close-on-exec) is for the child.  Returns 0 or a
  * negative errno (-EMFILE, -ENFILE: no descriptor now).  On failure O owns

@@ -25,7 +25,7 @@
  * reason a read takes less when the last one's prefixes weighed more
  * than its lines (x16).
  *
- * The read ends are moved up to FD_HIGH or above: they live as long as
+ * The read ends are moved up to CRI_FD_HIGH or above: they live as long as
  * their job, and kept low they would push the write ends of the next
  * jobs' pipes up, and with them the part of the descriptor table that
  * each new child copies (proc.c).
@@ -48,7 +48,6 @@
 /* A read that returns this much grows the pipe. */
 #define GROW_AT (32 * 1024)
 #define BIG_PIPES_MAX 16
-#define FD_HIGH 256
 
 /* Pipes grown now (loop thread only). */
 static unsigned n_big;
@@ -82,15 +81,18 @@ append(struct cri_out_buf *b, const char *s, size_t len)
 	}
 }
 
-/* FD, moved to FD_HIGH or above when the limits allow (else left). */
-static int
-move_high(int fd)
+/* FD, moved to CRI_FD_HIGH or above when the limits allow (else left):
+ * the descriptor stays open for the run, and kept low it would push up
+ * the part of the table that each new child copies (proc.c).  FD is
+ * closed when moved.  Any thread. */
+int
+cri_fd_high(int fd)
 {
 	int high;
 
-	if (fd >= FD_HIGH)
+	if (fd < 0 || fd >= CRI_FD_HIGH)
 		return fd;
-	high = fcntl(fd, F_DUPFD_CLOEXEC, FD_HIGH);
+	high = fcntl(fd, F_DUPFD_CLOEXEC, CRI_FD_HIGH);
 	if (high < 0)
 		return fd;
 	close(fd);
@@ -115,7 +117,7 @@ cri_out_open(struct cri_out *o, const char *name, int stream,
 		o->prefix = NULL;
 		return -errno;
 	}
-	fds[0] = move_high(fds[0]);
+	fds[0] = cri_fd_high(fds[0]);
 	(void)fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	o->prefix[0] = '[';
 	memcpy(o->prefix + 1, name, len);

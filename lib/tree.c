@@ -33,9 +33,6 @@
 
 #include "sup.h"
 
-/* Long-lived descriptors go here or above (as output.c's). */
-#define FD_HIGH 256
-
 /* Whether PID, a child of cancelrun, belongs to a job other than JOB that
  * is still under way, or is a survivor: the same owner the sweep would
  * give it. */
@@ -114,24 +111,6 @@ children_accounted(struct sup *sup, const struct job *job, int fd)
 	}
 }
 
-/* Opens PATH, read-only and close-on-exec, at descriptor FD_HIGH or above
- * where the limits allow: it stays open for the run, and kept low it would
- * push up the part of the table that each new child copies (proc.c). */
-static int
-open_high(const char *path)
-{
-	int fd, high;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fd >= FD_HIGH)
-		return fd;
-	high = fcntl(fd, F_DUPFD_CLOEXEC, FD_HIGH);
-	if (high < 0)
-		return fd;
-	close(fd);
-	return high;
-}
-
 /* Whether every child of cancelrun is accounted for.  Children are on the
  * list of the thread that forked them, and orphans on that of the first
  * live thread, the leader: when the loop runs on the leader, its list is
@@ -151,7 +130,7 @@ all_children_accounted(struct sup *sup, const struct job *job)
 	if ((pid_t)syscall(SYS_gettid) == sup->self) {
 		snprintf(path, sizeof(path), "/proc/self/task/%d/children",
 		    (int)sup->self);
-		sup->children_fd = open_high(path);
+		sup->children_fd = cri_fd_high(open(path, O_RDONLY | O_CLOEXEC));
 		return sup->children_fd >= 0 &&
 		    children_accounted(sup, job, sup->children_fd) == 1;
 	}
