@@ -138,17 +138,15 @@ cr_cause_format(const struct cr_cause *cause, char *buf, size_t len)
 	case CR_CAUSE_PARENT:
 		return snprintf(buf, len, "parent");
 	case CR_CAUSE_SIBLING_FAILED:
-		return snprintf(buf, len, "sibling-failed:%.*s", origin_len,
-		    cause->origin);
 	case CR_CAUSE_RACE_WON:
-		return snprintf(buf, len, "race-won:%.*s", origin_len,
-		    cause->origin);
 	case CR_CAUSE_MAIN_ENDED:
-		return snprintf(buf, len, "main-ended:%.*s", origin_len,
-		    cause->origin);
 	case CR_CAUSE_DEPENDENCY:
-		return snprintf(buf, len, "dependency:%.*s", origin_len,
-		    cause->origin);
+		/* The kinds that always name a job or group. */
+		return snprintf(buf, len, "%s:%.*s",
+		    cause->kind == CR_CAUSE_SIBLING_FAILED ? "sibling-failed" :
+		    cause->kind == CR_CAUSE_RACE_WON ? "race-won" :
+		    cause->kind == CR_CAUSE_MAIN_ENDED ? "main-ended" :
+		    "dependency", origin_len, cause->origin);
 	case CR_CAUSE_NOT_READY:
 		return snprintf(buf, len, "not-ready");
 	case CR_CAUSE_PARENT_DEADLINE:
