@@ -427,7 +427,9 @@ jobs_file "$work/idle.ini" 1 "'$sleep_bin' 1000" timeout=1000s
 set -- floor "$floor" -t 1000 "$sleep_bin" 1000 \
     ,, timeout "$timeout_bin" 1000 "$sleep_bin" 1000 \
     ,, cancelrun "$cr" -q -t 1000s -- "$sleep_bin" 1000 \
-    ,, cancelrun-f "$cr" -q -f "$work/idle.ini"
+    ,, cancelrun-f "$cr" -q -f "$work/idle.ini" \
+    ,, cancelrun-idle "$cr" -q -t 1000s --idle-timeout 1000s -- \
+    "$sleep_bin" 1000
 if [ -n "$busybox_bin" ]; then
 	set -- "$@" ,, busybox "$busybox_bin" timeout 1000 "$sleep_bin" 1000
 fi
@@ -494,6 +496,8 @@ set -- direct "$bin/lines" "$tput_bytes" \
     ,, cat "$sh_bin" -c '"$0" "$1" | "$2"' "$bin/lines" "$tput_bytes" \
     "$cat_bin" \
     ,, cancelrun-1 "$cr" -q --output=prefix -f "$work/tput1.ini" \
+    ,, cancelrun-1i "$cr" -q --output=prefix --idle-timeout 1h \
+    -f "$work/tput1.ini" \
     ,, cancelrun-2 "$cr" -q --output=prefix -f "$work/tput2.ini"
 if [ -n "$parallel_bin" ]; then
 	set -- "$@" ,, parallel-1 "$parallel_bin" --will-cite --tag \
@@ -606,8 +610,14 @@ row "" sig sig cancelrun "**cancelrun**" "$fmt_us" timeout \
     "median <= GNU timeout's" "$(verdict "$c_sig <= $t_sig")"
 
 fig="idle: wake-ups per second over ${idle_secs}s (command sleeping)"
-for who in floor timeout busybox parallel cancelrun cancelrun-f; do
+for who in floor timeout busybox parallel cancelrun cancelrun-f \
+    cancelrun-idle; do
 	case $who in
+	cancelrun-idle)
+		shown="**cancelrun -t --idle-timeout** (output relayed)"
+		v=$(verdict "$(get idle wakeups "$who" max) == 0")
+		tgt="0 wake-ups"
+		;;
 	cancelrun)
 		shown="**cancelrun -t**"
 		v=$(verdict "$(get idle wakeups "$who" max) == 0")
@@ -624,9 +634,10 @@ for who in floor timeout busybox parallel cancelrun cancelrun-f; do
 	fig=
 done
 fig="idle: CPU per second"
-for who in floor timeout busybox parallel cancelrun cancelrun-f; do
+for who in floor timeout busybox parallel cancelrun cancelrun-f \
+    cancelrun-idle; do
 	case $who in
-	cancelrun | cancelrun-f)
+	cancelrun | cancelrun-f | cancelrun-idle)
 		shown="**$who**"
 		v=$(verdict "$(get idle cpu "$who" max) == 0")
 		tgt="0 CPU"
@@ -710,6 +721,12 @@ for k in 1 2; do
 	row "" tput tput "cancelrun-$k" "**cancelrun -f, $k job(s), prefixed**" \
 	    "%.0f MiB/s" cat ">= 1.5 x cat, faster than parallel" "$v"
 done
+c_t=$(get tput tput cancelrun-1 med)
+c_ti=$(get tput tput cancelrun-1i med)
+row "" tput tput cancelrun-1i \
+    "**cancelrun -f, 1 job, prefixed, --idle-timeout 1h**" "%.0f MiB/s" \
+    cancelrun-1 ">= 0.95 x the same without" \
+    "$(verdict "$c_ti >= 0.95 * $c_t")"
 
 r_raw=$(get prefix start raw med)
 r_pre=$(get prefix start prefix med)

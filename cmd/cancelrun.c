@@ -65,6 +65,9 @@ struct options {
 	bool first_failure;      /* --exit-code=first-failure */
 	bool warnings_fatal;     /* --check -W: warnings are errors */
 	bool single_only;        /* an option that needs a single command */
+	double idle_timeout;     /* --idle-timeout, INFINITY: none */
+	char **on_timeout;       /* --on-timeout, split; NULL: none */
+	double on_timeout_limit; /* --on-timeout-limit, 0: not given */
 };
 
 enum { OUTPUT_AUTO = 0, OUTPUT_PREFIX, OUTPUT_RAW };
@@ -138,6 +141,11 @@ usage(void)
 "                           default: prefix when there is more than one job\n"
 "      --exit-code=RULE     fold (default) or first-failure: exit with the\n"
 "                           status of the job whose failure decided the run\n"
+"      --idle-timeout=DUR   cancel COMMAND (each job) when its output has been\n"
+"                           silent for DUR (exit status 124)\n"
+"      --on-timeout=CMD     run CMD when a deadline or the idle timeout fires,\n"
+"                           before the stop signal (CANCELRUN_PID, ..._PIDS)\n"
+"      --on-timeout-limit=DUR  how long CMD may run (30s)\n"
 "  -v, --verbose            report each decision on standard error\n"
 "  -q, --quiet              print nothing but errors\n"
 "  -h, --help               show this help and exit\n"
@@ -339,6 +347,9 @@ enum {
 	OPT_OUTPUT,
 	OPT_EXIT_CODE,
 	OPT_JUNIT,
+	OPT_IDLE_TIMEOUT,
+	OPT_ON_TIMEOUT,
+	OPT_ON_TIMEOUT_LIMIT,
 	OPT_WARNINGS_FATAL,
 };
 
@@ -402,6 +413,28 @@ parse_timeout_args(int argc, char **argv, struct options *o)
 	o->argv = argv + optind + 1;
 }
 
+/* --on-timeout's command, split as a job file's `command` is.  Kept
+ * for the whole run (the plan refers to it). */
+static char **
+parse_hook_opt(const char *arg)
+{
+	const char *why;
+	char **argv;
+	int rc;
+
+	rc = cr_argv_split(arg, &argv, &why);
+	if (rc == -ENOMEM) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		exit(EXIT_FAILURE_OWN);
+	}
+	if (rc < 0)
+		usage_error("invalid command '%s' for --on-timeout: %s", arg,
+		    why);
+	if (argv[0][0] == '\0')
+		usage_error("empty program name in --on-timeout");
+	return argv;
+}
+
 static void
 parse_args(int argc, char **argv, struct options *o)
 {
@@ -419,6 +452,10 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "plan", required_argument, NULL, OPT_PLAN },
 		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "junit", required_argument, NULL, OPT_JUNIT },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+		{ "on-timeout", required_argument, NULL, OPT_ON_TIMEOUT },
+		{ "on-timeout-limit", required_argument, NULL,
+		    OPT_ON_TIMEOUT_LIMIT },
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
 		{ "warnings-as-errors", no_argument, NULL, 'W' },
@@ -466,6 +503,24 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_JUNIT:
 			o->junit_file = optarg;
+			break;
+		case OPT_IDLE_TIMEOUT:
+			o->idle_timeout = parse_duration_opt(optarg,
+			    "--idle-timeout");
+			if (o->idle_timeout == 0)
+				o->idle_timeout = INFINITY;
+			break;
+		case OPT_ON_TIMEOUT:
+			o->on_timeout = parse_hook_opt(optarg);
+			break;
+		case OPT_ON_TIMEOUT_LIMIT:
+			o->on_timeout_limit = parse_duration_opt(optarg,
+			    "--on-timeout-limit");
+			if (o->on_timeout_limit == 0 ||
+			    !isfinite(o->on_timeout_limit))
+				usage_error("invalid duration '%s' for "
+				    "--on-timeout-limit: give a finite time "
+				    "above 0", optarg);
 			break;
 		case OPT_OUTPUT:
 			if (strcmp(optarg, "prefix") == 0)
@@ -541,6 +596,8 @@ parse_args(int argc, char **argv, struct options *o)
 	if ((o->check_file != NULL) + (o->plan_file != NULL) +
 	    (o->jobs_file != NULL) > 1)
 		usage_error("--jobs, --check and --plan cannot be combined");
+	if (o->on_timeout_limit > 0 && o->on_timeout == NULL)
+		usage_error("--on-timeout-limit needs --on-timeout");
 	if (o->warnings_fatal && o->check_file == NULL)
 		usage_error("--warnings-as-errors (-W) applies to --check only");
 	if (o->check_file != NULL || o->plan_file != NULL ||
@@ -617,6 +674,15 @@ on_event(void *arg, const struct cr_event *ev)
 			say(ev, "%s", ev->text);
 		return;
 	}
+	if (ev->kind == CR_EVENT_STILL_RUNNING) {
+		if (r->o->quiet || timeout_mode)
+			return;
+		/* A single command's lines do not name the job: its text
+		 * less "job 'NAME': ". */
+		say(ev, "%s", r->single && ev->job != NULL ?
+		    ev->text + strlen(ev->job->name) + 8 : ev->text);
+		return;
+	}
 	if (ev->kind == CR_EVENT_TTY_WAIT && !r->o->verbose) {
 		say(ev, "'%s' is stopped waiting for terminal %s",
 		    ev->job->name, ev->signo == SIGTTIN ? "input" : "output");
@@ -678,6 +744,9 @@ report_cancel(const struct options *o, const struct cr_node *node,
 	if (cause->kind == CR_CAUSE_TIMEOUT) {
 		cr_duration_format(o->timeout, dur, sizeof(dur));
 		snprintf(why, sizeof(why), "timed out after %s", dur);
+	} else if (cause->kind == CR_CAUSE_IDLE_TIMEOUT) {
+		cr_duration_format(node->idle_timeout, dur, sizeof(dur));
+		snprintf(why, sizeof(why), "timed out: no output for %s", dur);
 	} else if (cause->kind == CR_CAUSE_PARENT_DEADLINE) {
 		snprintf(why, sizeof(why), "reached the deadline inherited in "
 		    "%s", CR_DEADLINE_ENV);
@@ -1075,6 +1144,26 @@ print_orchestration(const struct cr_node *node)
 		    "always" : "failure");
 }
 
+/* A job's idle timeout and on-timeout command, when it has them. */
+static void
+print_hooks(const struct cr_node *node)
+{
+	char d[32];
+	int i;
+
+	if (isfinite(node->idle_timeout)) {
+		cr_duration_format(node->idle_timeout, d, sizeof(d));
+		printf("  idle-timeout=%s", d);
+	}
+	if (node->on_timeout == NULL)
+		return;
+	cr_duration_format(node->on_timeout_limit, d, sizeof(d));
+	printf("  on-timeout-limit=%s  on-timeout:", d);
+	for (i = 0; node->on_timeout[i] != NULL; i++)
+		print_word(node->on_timeout[i]);
+	printf(" ;");
+}
+
 static void
 print_node(const struct cr_node *node, int depth)
 {
@@ -1095,6 +1184,7 @@ print_node(const struct cr_node *node, int depth)
 	printf("  deadline=%s  stop=%s", deadline, seq);
 	print_orchestration(node);
 	if (node->kind == CR_NODE_JOB) {
+		print_hooks(node);
 		printf("  command:");
 		for (i = 0; node->argv[i] != NULL; i++)
 			print_word(node->argv[i]);
@@ -1386,7 +1476,8 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		    CR_EVENT_BIT(CR_EVENT_SURVIVORS);
 		if (!o->quiet && !timeout_mode)
 			ro.events |= CR_EVENT_BIT(CR_EVENT_STOPPING) |
-			    CR_EVENT_BIT(CR_EVENT_TTY_WAIT);
+			    CR_EVENT_BIT(CR_EVENT_TTY_WAIT) |
+			    CR_EVENT_BIT(CR_EVENT_STILL_RUNNING);
 	}
 	ro.foreground = o->foreground;
 	if (timeout_mode) {
@@ -1470,6 +1561,26 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 	return status;
 }
 
+/* --idle-timeout and --on-timeout (with its limit) are for the jobs whose
+ * file gives them none (an `idle-timeout = 0` is one). */
+static void
+hooks_default(const struct options *o, struct cr_plan *plan)
+{
+	struct cr_node *job;
+	size_t i;
+
+	for (i = 0; i < plan->n_jobs; i++) {
+		job = plan->jobs[i];
+		if (job->idle_timeout == INFINITY)
+			job->idle_timeout = o->idle_timeout;
+		if (job->on_timeout == NULL && o->on_timeout != NULL) {
+			job->on_timeout = o->on_timeout;
+			if (o->on_timeout_limit > 0)
+				job->on_timeout_limit = o->on_timeout_limit;
+		}
+	}
+}
+
 static int
 run_jobs(const struct options *o)
 {
@@ -1486,6 +1597,7 @@ run_jobs(const struct options *o)
 	/* A --timeout on the command line bounds the file's own. */
 	if (o->timeout < plan->root->timeout)
 		plan->root->timeout = o->timeout;
+	hooks_default(o, plan);
 	status = run_plan(o, plan, false);
 	cr_plan_free(plan);
 	return status;
@@ -1524,6 +1636,10 @@ run_single(const struct options *o)
 		return EXIT_FAILURE_OWN;
 	}
 	job->terminal = true; /* in the foreground, it gets the terminal */
+	job->idle_timeout = o->idle_timeout;
+	job->on_timeout = o->on_timeout;
+	if (o->on_timeout_limit > 0)
+		job->on_timeout_limit = o->on_timeout_limit;
 	status = run_plan(o, plan, true);
 	cr_plan_free(plan);
 	return status;
@@ -1593,10 +1709,12 @@ main(int argc, char **argv)
 	o.timeout = INFINITY;
 	o.grace = timeout_mode ? INFINITY : 10;
 	o.leftover = CR_LEFTOVER_KILL;
+	o.idle_timeout = INFINITY;
 	if (timeout_mode)
 		parse_timeout_args(argc, argv, &o);
 	else
 		parse_args(argc, argv, &o);
 	status = close_stdout(run(&o));
+	cr_argv_free(o.on_timeout);
 	return exit_status(status, end_signal);
 }

@@ -442,6 +442,18 @@ struct cr_node {
 	                               of reach of the group's cancellation,
 	                               bounded by its own timeout */
 	enum cr_cleanup_when cleanup_when;
+	/* Diagnosing a job that hangs (any node; jobs act on them): */
+	double idle_timeout;        /* a job whose stdout and stderr stay
+	                               silent this long is cancelled
+	                               (CR_CAUSE_IDLE_TIMEOUT); INFINITY:
+	                               none, -INFINITY: none, said so (a
+	                               caller's default does not apply).
+	                               Its output then goes through cancelrun
+	                               even when not prefixed */
+	char **on_timeout;          /* when a deadline or the idle timeout
+	                               cancels a running job: run this first,
+	                               before the stop sequence; NULL: none */
+	double on_timeout_limit;    /* how long on_timeout may run (30s) */
 	/* Where it was defined, for messages: */
 	const char *file;           /* NULL for the command line */
 	int line;                   /* of its section header */
@@ -619,6 +631,12 @@ enum cr_event_kind {
 	                           a stop sequence (JOB: the only job left) */
 	CR_EVENT_TTY_WAIT,      /* JOB's command is stopped by SIGNO (TTIN or
 	                           TTOU) waiting for the terminal; once a job */
+	CR_EVENT_STILL_RUNNING, /* a timeout cancelled JOB, which has no
+	                           on_timeout command: PID (COMMAND), in STATE
+	                           for AGE seconds, is one process of its tree
+	                           that the stop sequence is about to reach;
+	                           one event a process, at most 20 a job, then
+	                           one with PID 0 and N_PROCS: how many more */
 };
 
 /* The bit of event kind K in cr_run_opts.events. */
@@ -629,11 +647,15 @@ struct cr_event {
 	const struct cr_node *job; /* NULL: about cancelrun as a whole */
 	int signo;              /* SIGNAL_SENT, SIGNAL_REFUSED */
 	unsigned n_procs;       /* processes it reached, 0 if not counted */
-	pid_t pid;              /* SIGNAL_REFUSED */
-	const char *command;    /* SIGNAL_REFUSED: PID's command line,
-	                           shortened, never NULL */
+	pid_t pid;              /* SIGNAL_REFUSED, STILL_RUNNING */
+	const char *command;    /* SIGNAL_REFUSED, STILL_RUNNING: PID's
+	                           command line, shortened, never NULL */
 	int error;              /* START_FAILED, SIGNAL_REFUSED: an errno */
 	enum cr_spawn_stage stage; /* START_FAILED */
+	char state;             /* STILL_RUNNING: as ps(1) shows it (R, S, D,
+	                           T...) */
+	double age;             /* STILL_RUNNING: seconds since it started,
+	                           -1 if not known */
 	const char *text;       /* always set: one readable line, no newline */
 	struct cr_run *run;     /* the run it comes from, for
 	                           cr_event_print; opaque */

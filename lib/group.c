@@ -81,14 +81,15 @@ cri_group_main_ended(struct group *g, enum cr_verdict v, struct sup *sup)
 	cancel_group(g, CR_CAUSE_MAIN_ENDED, g->main->node->name);
 }
 
-/* True if SRC was cancelled by its own deadline. */
+/* True if SRC was cancelled by its own deadline (or idle timeout). */
 bool
 cri_own_deadline(struct cr_source *src)
 {
 	struct cr_cause cause;
 
 	cr_token_cause(cr_source_token(src), &cause);
-	return cause.kind == CR_CAUSE_TIMEOUT &&
+	return (cause.kind == CR_CAUSE_TIMEOUT ||
+	    cause.kind == CR_CAUSE_IDLE_TIMEOUT) &&
 	    strcmp(cause.origin, cr_source_name(src)) == 0;
 }
 

@@ -150,6 +150,10 @@ struct cri_proc_table {
 /* Reads /proc/PID/stat.  Returns 0 or a negative errno.  Any thread. */
 int cri_proc_read(pid_t pid, struct cri_proc *p);
 
+/* How long ago PID started, in *SECS.  Returns 0 or a negative errno.
+ * Any thread. */
+int cri_proc_age(pid_t pid, double *secs);
+
 /* Writes PID's command line to BUF (LEN bytes, NUL-terminated): its
  * arguments separated by blanks, shortened with "..." to fit, its name when
  * it has none, "?" when it is gone.  Any thread. */
@@ -200,6 +204,7 @@ struct cri_out {
 	bool grow_refused;       /* the system refused to grow it */
 	struct cri_tail *tail;   /* not owned: fed what is read, or NULL */
 	bool eof;                /* a read met end of file */
+	bool raw;                /* no prefix: bytes go on as they come */
 	/* Called with each whole line (without its newline; not lines
 	 * longer than 64 KiB, which go out in pieces) while set:
 	 * ready.c's output check.  It must not read or close pipes. */
@@ -221,6 +226,12 @@ int cri_fd_high(int fd);
  * nothing.  Loop thread only. */
 int cri_out_open(struct cri_out *o, const char *name, int stream,
     struct cri_writer *w, int *write_fd);
+
+/* The same for FD, a descriptor the caller made (a pseudo-terminal's
+ * master), which O owns once this returns 0.  NAME NULL: no
+ * prefix, no lines: the bytes are passed on as they are read. */
+int cri_out_attach(struct cri_out *o, const char *name, int stream,
+    struct cri_writer *w, int fd);
 
 /* Carries what can be read now, a bounded amount per call.  Returns 1 at
  * end of file, else 0.  Loop thread only. */

@@ -50,7 +50,9 @@ cri_job_cancel_cb(void *arg, const struct cr_cause *cause)
 		cr_cause_format(cause, why, sizeof(why));
 		cri_emit(sup, CR_EVENT_NOTE, job, 0, "job '%s': cancelled (%s)",
 		    cri_job_name(job), why);
-		cri_stop_start(job);
+		/* At a timeout, its on-timeout command runs first. */
+		if (!cri_hook_start(job, cause))
+			cri_stop_start(job);
 		break;
 	case PH_EXITED:
 		/* The command is gone.  If we are waiting for what it left
@@ -106,19 +108,24 @@ job_start(struct job *job)
 	struct cri_spawn sp;
 	enum cr_spawn_stage stage;
 	char deadline[64], **env = NULL;
+	bool relay;
 	pid_t pid;
 	int rc = 0;
 
 	memset(&sp, 0, sizeof(sp));
 	sp.stdout_fd = -1;
 	sp.stderr_fd = -1;
-	/* The terminal job talks to the terminal itself. */
-	if (sup->opts->prefix_output && !node->terminal &&
+	/* The terminal job talks to the terminal itself, but for an idle
+	 * timeout, which must see its output: then, as without prefixes,
+	 * its output is relayed as it comes. */
+	relay = isfinite(node->idle_timeout) &&
+	    (!sup->opts->prefix_output || node->terminal);
+	if (((sup->opts->prefix_output && !node->terminal) || relay) &&
 	    !cr_token_cancelled(cr_source_token(job->src))) {
 		/* Never unlabelled output: without descriptors for its pipes
 		 * the job waits until a running one ends and frees some, or
 		 * fails to start when none runs. */
-		rc = cri_output_open(job, &sp);
+		rc = cri_output_open(job, &sp, relay);
 		if ((rc == -EMFILE || rc == -ENFILE) && sup->n_active == 0 &&
 		    sup->n_done == 0) {
 			/* Not even the first job: the run cannot be done as
@@ -213,6 +220,8 @@ job_start(struct job *job)
 		cr_source_cancel_after(job->src, node->timeout);
 	if (rc == 0 && node->ready.kind != CR_READY_NONE)
 		cri_ready_start(job);
+	if (rc == 0)
+		cri_idle_start(job);
 	return true;
 }
 
@@ -320,6 +329,8 @@ cri_job_done(struct job *job)
 	const struct cr_node *node = job->node;
 
 	cri_ready_stop(job);
+	cri_idle_stop(job);
+	cri_hook_end(job, false);
 	cri_report_step(job);
 	job->phase = PH_DONE;
 	ev_timer_stop(sup->loop, &job->step_timer);
@@ -512,6 +523,7 @@ cri_job_exited(struct job *job, int status)
 	struct cr_job_result *res = job->res;
 
 	cri_ready_stop(job);
+	cri_idle_stop(job);
 	job->phase = PH_EXITED;
 	res->ended = cri_wall_now();
 	if (WIFEXITED(status)) {

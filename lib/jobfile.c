@@ -63,6 +63,9 @@ enum key {
 	K_RESTART_DELAY_MAX,
 	K_MAX_RESTARTS,
 	K_WHEN,
+	K_IDLE_TIMEOUT,
+	K_ON_TIMEOUT,
+	K_ON_TIMEOUT_LIMIT,
 	N_KEYS
 };
 
@@ -112,6 +115,12 @@ static const struct keydef {
 	    "[job:NAME] sections" },
 	[K_MAX_RESTARTS] = { "max-restarts", IN_JOB, "[job:NAME] sections" },
 	[K_WHEN] = { "when", IN_CLEANUP, "[cleanup:NAME] sections" },
+	[K_IDLE_TIMEOUT] = { "idle-timeout",
+	    IN_ROOT | IN_GROUP | IN_JOB | IN_CLEANUP, "any section" },
+	[K_ON_TIMEOUT] = { "on-timeout",
+	    IN_ROOT | IN_GROUP | IN_JOB | IN_CLEANUP, "any section" },
+	[K_ON_TIMEOUT_LIMIT] = { "on-timeout-limit",
+	    IN_ROOT | IN_GROUP | IN_JOB | IN_CLEANUP, "any section" },
 };
 
 /* One `env` line of a job, kept in the plan's arena until the job's
@@ -488,6 +497,35 @@ set_command(struct ctx *ctx, struct section *s, const char *value, int line)
 	return 0;
 }
 
+/* `on-timeout`: split as `command` is; empty means no hook (it undoes
+ * an inherited one). */
+static int
+set_hook(struct ctx *ctx, struct section *s, const char *value, int line)
+{
+	const char *why;
+	char **argv;
+	int rc;
+
+	if (value[strspn(value, " \t")] == '\0') {
+		s->node->on_timeout = NULL;
+		return 0;
+	}
+	rc = cr_argv_split(value, &argv, &why);
+	if (rc == -ENOMEM)
+		return fail_oom(ctx);
+	if (rc < 0)
+		return fail(ctx, line, "%s in 'on-timeout' of " SEC_FMT, why,
+		    SEC_ARGS(s));
+	if (argv[0][0] == '\0') {
+		cr_argv_free(argv);
+		return fail(ctx, line, "empty program name in 'on-timeout' of "
+		    SEC_FMT, SEC_ARGS(s));
+	}
+	s->node->on_timeout = cri_plan_argvdup(ctx->plan, argv);
+	cr_argv_free(argv);
+	return s->node->on_timeout == NULL ? fail_oom(ctx) : 0;
+}
+
 static int
 parse_yes_no(struct ctx *ctx, enum key k, const char *value, int line,
     bool *yes)
@@ -695,6 +733,23 @@ apply_key(struct ctx *ctx, struct section *s, enum key k, const char *value,
 		else
 			return fail(ctx, line, "invalid when '%s': expected "
 			    "failure or always", value);
+		return 0;
+	case K_IDLE_TIMEOUT:
+		if (parse_duration(ctx, value, k, line, &secs) < 0)
+			return -1;
+		/* 0: none, said so; a default from the command line does
+		 * not replace it. */
+		node->idle_timeout = secs == 0 ? -INFINITY : secs;
+		return 0;
+	case K_ON_TIMEOUT:
+		return set_hook(ctx, s, value, line);
+	case K_ON_TIMEOUT_LIMIT:
+		if (parse_duration(ctx, value, k, line, &secs) < 0)
+			return -1;
+		if (secs == 0 || !isfinite(secs))
+			return fail(ctx, line, "invalid on-timeout-limit '%s': "
+			    "give a finite time above 0", value);
+		node->on_timeout_limit = secs;
 		return 0;
 	default:
 		return fail(ctx, line, "internal error: key %d", (int)k);
@@ -1555,6 +1610,12 @@ inherit(struct ctx *ctx, struct cr_node *node)
 		node->grace = parent->grace;
 	if (node->kind == CR_NODE_JOB || !(s->set & BIT(K_MODE)))
 		node->mode = parent->mode;
+	if (!(s->set & BIT(K_IDLE_TIMEOUT)))
+		node->idle_timeout = parent->idle_timeout;
+	if (!(s->set & BIT(K_ON_TIMEOUT)))
+		node->on_timeout = parent->on_timeout;
+	if (!(s->set & BIT(K_ON_TIMEOUT_LIMIT)))
+		node->on_timeout_limit = parent->on_timeout_limit;
 }
 
 static int

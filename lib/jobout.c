@@ -22,8 +22,12 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -66,6 +70,8 @@ output_cb(struct ev_loop *loop, ev_io *w, int revents)
 	int i = w == &o->io[0] ? 0 : 1;
 
 	(void)revents;
+	/* What the idle timer looks at: no timer is touched per read. */
+	o->job->last_output = ev_now(loop);
 	if (cri_out_read(&o->out[i]) == 1) {
 		ev_io_stop(loop, w);
 		cri_out_close(&o->out[i]);
@@ -136,44 +142,135 @@ int
 cri_output_start(struct sup *sup)
 {
 	if (!sup->opts->prefix_output)
-		return 0;
+		return 0; /* made when a job's output is relayed, if ever */
 	return cri_writer_new(sup->loop, writer_cb, sup, &sup->writer);
 }
 
-int
-cri_output_open(struct job *job, struct cri_spawn *sp)
+/* A pseudo-terminal for a relayed job's output, sized as cancelrun's
+ * standard output: *MASTER (close-on-exec, moved high) is read, *SLAVE
+ * is for the child.  Output processing is off on it, so that the bytes
+ * reach the real terminal as written and are processed there once. */
+static int
+pty_open(int *master, int *slave)
+{
+	struct termios t;
+	struct winsize ws;
+	char name[64];
+	int m, sl;
+
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return -errno;
+	if (grantpt(m) < 0 || unlockpt(m) < 0 ||
+	    ptsname_r(m, name, sizeof(name)) != 0 ||
+	    (sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		close(m);
+		return -errno;
+	}
+	if (tcgetattr(sl, &t) == 0) {
+		t.c_oflag &= ~(tcflag_t)OPOST;
+		(void)tcsetattr(sl, TCSANOW, &t);
+	}
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+		(void)ioctl(sl, TIOCSWINSZ, &ws);
+	*master = cri_fd_high(m);
+	*slave = sl;
+	return 0;
+}
+
+/* Relayed output (no prefix): a pseudo-terminal when cancelrun's stdout
+ * is a terminal, so that the command still sees one (colours, line
+ * buffering), shared by stderr when that is a terminal too; else pipes. */
+static int
+relay_open(struct job *job, struct output *o, int wfd[2])
 {
 	struct sup *sup = job->sup;
-	struct output *o;
-	int i, rc, wfd[2] = { -1, -1 };
+	int i, rc, master = -1, first = 0;
 
-	/* A tail kept for a report lasts across restarts; without memory
-	 * the job runs without one. */
-	if (sup->opts->tail_lines > 0 && job->tail == NULL)
-		job->tail = cri_tail_new(sup->opts->tail_lines);
-	o = calloc(1, sizeof(*o));
-	if (o == NULL)
-		return -ENOMEM;
-	o->sup = sup;
-	for (i = 0; i < 2; i++) {
-		rc = cri_out_open(&o->out[i], job->node->name, i, sup->writer,
-		    &wfd[i]);
+	o->out[0].fd = o->out[1].fd = -1;
+	if (isatty(STDOUT_FILENO) && pty_open(&master, &wfd[0]) == 0) {
+		rc = cri_out_attach(&o->out[0], NULL, 0, sup->writer, master);
 		if (rc < 0) {
-			/* No stream is ever left unlabelled: all or none. */
+			close(master);
+			close(wfd[0]);
+			return rc;
+		}
+		first = 1;
+		if (isatty(STDERR_FILENO)) {
+			wfd[1] = fcntl(wfd[0], F_DUPFD_CLOEXEC, 0);
+			if (wfd[1] >= 0)
+				return 0;
+			rc = -errno;
+			goto fail;
+		}
+	}
+	for (i = first; i < 2; i++) {
+		rc = cri_out_open(&o->out[i], NULL, i, sup->writer, &wfd[i]);
+		if (rc < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	for (i = 0; i < 2; i++) {
+		cri_out_abandon(&o->out[i]);
+		cri_out_close(&o->out[i]);
+		if (wfd[i] >= 0)
+			close(wfd[i]);
+		wfd[i] = -1;
+	}
+	return rc;
+}
+
+/* Prefixed output: a pipe for each stream, all or none. */
+static int
+prefix_open(struct job *job, struct output *o, int wfd[2])
+{
+	int i, rc;
+
+	for (i = 0; i < 2; i++) {
+		rc = cri_out_open(&o->out[i], job->node->name, i,
+		    job->sup->writer, &wfd[i]);
+		if (rc < 0) {
+			/* No stream is ever left unlabelled. */
 			if (i == 1) {
 				cri_out_abandon(&o->out[0]);
 				cri_out_close(&o->out[0]);
 				close(wfd[0]);
 			}
-			free(o);
 			return rc;
 		}
 	}
-	job->output = o;
+	return 0;
+}
+
+int
+cri_output_new(struct job *job, struct cri_spawn *sp, bool relay,
+    struct output **out)
+{
+	struct sup *sup = job->sup;
+	struct output *o;
+	int i, rc, wfd[2] = { -1, -1 };
+
+	if (sup->writer == NULL &&
+	    (rc = cri_writer_new(sup->loop, writer_cb, sup, &sup->writer)) < 0)
+		return rc;
+	o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return -ENOMEM;
+	o->sup = sup;
+	o->job = job;
+	o->relay = relay;
+	rc = relay ? relay_open(job, o, wfd) : prefix_open(job, o, wfd);
+	if (rc < 0) {
+		free(o);
+		return rc;
+	}
 	o->out[0].tail = o->out[1].tail = job->tail;
 	sp->stdout_fd = wfd[0];
 	sp->stderr_fd = wfd[1];
 	for (i = 0; i < 2; i++) {
+		if (o->out[i].fd < 0)
+			continue;
 		ev_io_init(&o->io[i], output_cb, o->out[i].fd, EV_READ);
 		o->io[i].data = o;
 		if (sup->out_lost[i] == EPIPE) {
@@ -187,25 +284,89 @@ cri_output_open(struct job *job, struct cri_spawn *sp)
 		if (!sup->out_paused)
 			ev_io_start(sup->loop, &o->io[i]);
 	}
+	*out = o;
 	return 0;
+}
+
+int
+cri_output_open(struct job *job, struct cri_spawn *sp, bool relay)
+{
+	/* A tail kept for a report lasts across restarts; without memory
+	 * the job runs without one. */
+	if (job->sup->opts->tail_lines > 0 && job->tail == NULL)
+		job->tail = cri_tail_new(job->sup->opts->tail_lines);
+	return cri_output_new(job, sp, relay, &job->output);
+}
+
+void
+cri_output_free(struct sup *sup, struct output *o)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ev_io_stop(sup->loop, &o->io[i]);
+		cri_out_close(&o->out[i]);
+	}
+	free(o);
+}
+
+/*
+ * The idle timeout: one timer a job, never touched by the reads, which
+ * only note the time (output_cb).  When it fires it looks at when the
+ * last output came and sleeps again for what is left; a run whose output
+ * flows wakes once per idle period at most.
+ */
+static void
+idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct job *job = w->data;
+	struct cr_cause cause;
+	double left;
+
+	(void)revents;
+	/* Output held back by a full queue is no silence of the job's. */
+	if (job->sup->out_paused)
+		job->last_output = ev_now(loop);
+	left = job->last_output + job->node->idle_timeout - ev_now(loop);
+	if (left > 0) {
+		ev_timer_set(w, left, 0.);
+		ev_timer_start(loop, w);
+		return;
+	}
+	cr_cause_set(&cause, CR_CAUSE_IDLE_TIMEOUT, 0, job->node->name);
+	cr_source_cancel(job->src, &cause);
+}
+
+void
+cri_idle_start(struct job *job)
+{
+	struct ev_loop *loop = job->sup->loop;
+
+	if (!isfinite(job->node->idle_timeout) || job->output == NULL)
+		return;
+	job->last_output = ev_now(loop);
+	ev_timer_init(&job->idle_timer, idle_cb, job->node->idle_timeout, 0.);
+	job->idle_timer.data = job;
+	ev_timer_start(loop, &job->idle_timer);
+}
+
+void
+cri_idle_stop(struct job *job)
+{
+	ev_timer_stop(job->sup->loop, &job->idle_timer);
 }
 
 void
 cri_output_close(struct job *job)
 {
-	struct sup *sup = job->sup;
 	int i;
 
 	if (job->output == NULL)
 		return;
-	for (i = 0; i < 2; i++) {
-		ev_io_stop(sup->loop, &job->output->io[i]);
-		cri_out_close(&job->output->out[i]);
-		if (job->tail != NULL)
-			cri_tail_end(job->tail, i);
-	}
-	free(job->output);
+	cri_output_free(job->sup, job->output);
 	job->output = NULL;
+	for (i = 0; job->tail != NULL && i < 2; i++)
+		cri_tail_end(job->tail, i);
 	/* Only the last lines are kept while the job does not run. */
 	if (job->tail != NULL)
 		cri_tail_trim(job->tail);

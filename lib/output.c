@@ -100,32 +100,50 @@ cri_fd_high(int fd)
 }
 
 int
-cri_out_open(struct cri_out *o, const char *name, int stream,
-    struct cri_writer *w, int *write_fd)
+cri_out_attach(struct cri_out *o, const char *name, int stream,
+    struct cri_writer *w, int fd)
 {
-	int fds[2];
 	size_t len;
 
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
-	len = strlen(name);
-	o->prefix = malloc(len + 4);
-	if (o->prefix == NULL)
-		return -ENOMEM;
+	if (name != NULL) {
+		len = strlen(name);
+		o->prefix = malloc(len + 4);
+		if (o->prefix == NULL)
+			return -ENOMEM; /* the caller still owns FD */
+		o->prefix[0] = '[';
+		memcpy(o->prefix + 1, name, len);
+		memcpy(o->prefix + 1 + len, "] ", 3);
+		o->prefix_len = len + 3;
+	} else {
+		o->raw = true;
+	}
+	(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+	o->fd = fd;
+	o->stream = stream;
+	o->writer = w;
+	return 0;
+}
+
+int
+cri_out_open(struct cri_out *o, const char *name, int stream,
+    struct cri_writer *w, int *write_fd)
+{
+	int fds[2], rc;
+
 	if (pipe2(fds, O_CLOEXEC) < 0) {
-		free(o->prefix);
-		o->prefix = NULL;
+		memset(o, 0, sizeof(*o));
+		o->fd = -1;
 		return -errno;
 	}
 	fds[0] = cri_fd_high(fds[0]);
-	(void)fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	o->prefix[0] = '[';
-	memcpy(o->prefix + 1, name, len);
-	memcpy(o->prefix + 1 + len, "] ", 3);
-	o->prefix_len = len + 3;
-	o->fd = fds[0];
-	o->stream = stream;
-	o->writer = w;
+	rc = cri_out_attach(o, name, stream, w, fds[0]);
+	if (rc < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return rc;
+	}
 	*write_fd = fds[1];
 	return 0;
 }
@@ -148,6 +166,15 @@ take(struct cri_out *o, const char *buf, size_t len, struct cri_out_buf *out)
 {
 	const char *nl;
 	size_t n, need, at, lines = 0, raw = len;
+
+	if (o->raw) {
+		/* Passed on as it comes, partial lines too: a prompt or a
+		 * progress bar shows at once. */
+		if (out->len > 0 && out->len + len > CRI_CHUNK_SIZE)
+			flush(o, out);
+		append(out, buf, len);
+		return;
+	}
 
 	/* A new buffer is made as large as this read's lines will likely
 	 * need, rather than grown (and copied) as they come. */
@@ -280,7 +307,9 @@ out_read(struct cri_out *o, bool closing)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n == 0) {
+		/* A pseudo-terminal's master reads EIO once every slave
+		 * descriptor is closed: its end of file. */
+		if (n == 0 || (n < 0 && errno == EIO)) {
 			rc = 1;
 			o->eof = true;
 		}

@@ -118,12 +118,17 @@ cri_plan_add_node(struct cr_plan *plan, struct cr_node *parent,
 	node->ready.interval = 0.25;
 	node->restart_delay = 1;
 	node->max_restarts = UINT_MAX;
+	node->idle_timeout = INFINITY;
+	node->on_timeout_limit = 30;
 	if (kind != CR_NODE_JOB)
 		node->index = plan->n_nodes - plan->n_jobs;
 	if (parent != NULL) {
 		node->grace = parent->grace;
 		node->stop = parent->stop;
 		node->mode = parent->mode;
+		node->idle_timeout = parent->idle_timeout;
+		node->on_timeout = parent->on_timeout;
+		node->on_timeout_limit = parent->on_timeout_limit;
 		for (tail = &parent->children; *tail != NULL;
 		    tail = &(*tail)->next)
 			continue;

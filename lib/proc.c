@@ -46,6 +46,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -361,10 +362,12 @@ parse_stat(const char *buf, struct cri_proc *p)
 	return 0;
 }
 
-int
-cri_proc_read(pid_t pid, struct cri_proc *p)
+/* Reads /proc/PID/stat into BUF (LEN bytes, NUL-terminated).  Returns 0
+ * or a negative errno. */
+static int
+read_stat(pid_t pid, char *buf, size_t len)
 {
-	char path[64], buf[512];
+	char path[64];
 	ssize_t n;
 	int fd;
 
@@ -372,13 +375,53 @@ cri_proc_read(pid_t pid, struct cri_proc *p)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
 		return -ESRCH;
 	buf[n] = '\0';
+	return 0;
+}
+
+int
+cri_proc_read(pid_t pid, struct cri_proc *p)
+{
+	char buf[512];
+	int rc;
+
+	if ((rc = read_stat(pid, buf, sizeof(buf))) < 0)
+		return rc;
 	p->pid = pid;
 	return parse_stat(buf, p);
+}
+
+int
+cri_proc_age(pid_t pid, double *secs)
+{
+	char buf[1024];
+	unsigned long long start;
+	struct timespec now;
+	const char *s;
+	long hz;
+	int rc, field;
+
+	if ((rc = read_stat(pid, buf, sizeof(buf))) < 0)
+		return rc;
+	/* Field 22, starttime, in clock ticks since boot; the fields after
+	 * the command name (2) are plain numbers and letters. */
+	if ((s = strrchr(buf, ')')) == NULL)
+		return -EINVAL;
+	for (field = 2; field < 22 && s != NULL; field++)
+		s = strchr(s + 1, ' ');
+	hz = sysconf(_SC_CLK_TCK);
+	if (s == NULL || sscanf(s, " %llu", &start) != 1 || hz <= 0 ||
+	    clock_gettime(CLOCK_BOOTTIME, &now) < 0)
+		return -EINVAL;
+	*secs = (double)now.tv_sec + (double)now.tv_nsec / 1e9 -
+	    (double)start / (double)hz;
+	if (*secs < 0)
+		*secs = 0;
+	return 0;
 }
 
 void

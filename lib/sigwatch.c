@@ -247,6 +247,8 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	    cr_source_cancel(sup->groups[0].src, &cause) == 1) {
 		cri_emit(sup, CR_EVENT_NOTE, NULL, sig,
 		    "received %s: cancelling", cri_signame(sig));
+		/* Stopping now matters more than a diagnosis. */
+		cri_hooks_cut(sup);
 		return;
 	}
 	cri_emit(sup, CR_EVENT_NOTE, NULL, sig,

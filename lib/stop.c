@@ -139,6 +139,7 @@ cri_find_refusals(struct job *job, int sig)
 	struct cri_proc *p;
 	size_t i, n = 0;
 
+	job->sup->table_at = -1;
 	if (sig == SIGCONT || cri_proc_scan(t) < 0)
 		return 0;
 	for (i = 0; i < t->n; i++) {
@@ -218,11 +219,12 @@ void
 cri_stop_start(struct job *job)
 {
 	if (job->stopping || job->phase == PH_DONE ||
-	    job->phase == PH_PENDING)
-		return;
+	    job->phase == PH_PENDING || job->hook != NULL)
+		return; /* a hook that runs calls again when it ends */
 	job->stopping = true;
 	job->step = 0;
 	cri_ready_stop(job);
+	cri_idle_stop(job);
 	cri_terminal_stopping(job);
 	stop_step(job);
 }
@@ -266,6 +268,12 @@ cri_stop_escalate(struct job *job)
 	if (job->phase == PH_DONE || job->phase == PH_PENDING ||
 	    job->cur_signal == SIGKILL)
 		return;
+	if (job->hook != NULL) {
+		/* Its on-timeout command is cut short: KILL at once. */
+		job->kill_now = true;
+		cri_hook_end(job, true);
+		return;
+	}
 	/* Under forward_signal a received signal was passed on without a
 	 * stop sequence; its KILL timer lands here too. */
 	if (!job->stopping && !job->sup->opts->forward_signal)

@@ -103,7 +103,9 @@ struct job {
 	ev_timer step_timer;
 	struct job *next_pending;
 	struct job *active_prev, *active_next; /* started, not done */
-	struct output *output;       /* when output is prefixed */
+	struct output *output;       /* when output is prefixed or relayed */
+	ev_timer idle_timer;         /* the idle timeout (jobout.c) */
+	ev_tstamp last_output;       /* when output last came */
 	struct cri_tail *tail;       /* its last lines (tail_lines), or NULL */
 	bool tty_told;               /* a TTIN/TTOU stop was reported */
 	bool tty_wait;               /* stopped by TTIN/TTOU, not continued */
@@ -117,6 +119,8 @@ struct job {
 	bool restarting;             /* this run ends in a restart */
 	bool restart_wait;           /* waiting for restart_timer */
 	ev_timer restart_timer;
+	struct hook *hook;           /* its on-timeout command, while that
+	                                holds the stop sequence back */
 	char **env;                  /* a cleanup job's environment (the
 	                                node's and CANCELRUN_*), malloc'd */
 };
@@ -124,6 +128,8 @@ struct job {
 /* A job's stdout and stderr, carried line by line. */
 struct output {
 	struct sup *sup;
+	struct job *job;
+	bool relay;                  /* not prefixed: passed on as it comes */
 	struct cri_out out[2];
 	ev_io io[2];
 };
@@ -175,11 +181,20 @@ struct sup {
 	struct job **by_pid;
 	size_t by_pid_mask;
 	struct cri_proc_table table;
+	ev_tstamp table_at;          /* the loop time cri_tree_procs read
+	                                it at; -1: since read by others */
 	int *owner;                  /* per table entry: job index, -1 */
 	size_t owner_cap;
 	struct watch *watches;
 	struct ready *ready_cmds;    /* ready.c: checks whose command is
 	                                not reaped yet */
+	struct hook *hooks;          /* hook.c: on-timeout commands not
+	                                reaped yet */
+	ev_tstamp listed_at;         /* hook.c: the loop time of the last */
+	unsigned n_listed;           /* listing, the processes it told, */
+	unsigned n_unlisted, n_unlisted_jobs; /* and those over the bound */
+	struct job *unlisted_job;    /* (of the last job with some) */
+	ev_timer unlisted_timer;     /* says how many those were */
 	const struct cr_node **dependents; /* every deps.dependents */
 	const struct cr_node **dep_work; /* cri_deps_failed's worklist */
 	pid_t *survivors;            /* every job's survivors, sorted: the */
@@ -257,6 +272,9 @@ struct job *cri_by_pid_find(const struct sup *sup, pid_t pid);
 void cri_finish_run(struct sup *sup);
 
 void cri_all_jobs_done(struct sup *sup);
+
+/* Whether the caller wants events of KIND. */
+bool cri_wants(const struct sup *sup, enum cr_event_kind kind);
 
 /*
  * deadline.c: deadlines across processes (CANCELRUN_DEADLINE)
@@ -411,6 +429,13 @@ void cri_sweep_after(struct sup *sup, double delay);
 
 void cri_child_cb(struct ev_loop *loop, ev_child *w, int revents);
 
+/* Reads the process table into sup->table and gives the entries of JOB's
+ * live tree (its command, group and descendants; without containment its
+ * command and group only) as a malloc'd array of indexes into it, in PID
+ * order.  Returns 0 or -ENOMEM (then *IDX is NULL). */
+int cri_tree_procs(struct sup *sup, const struct job *job, size_t **idx,
+    size_t *n);
+
 /*
  * tree.c: a job's tree, told empty without a sweep
  */
@@ -448,6 +473,29 @@ void cri_ready_line(struct job *job, const char *line, size_t len);
 bool cri_ready_reaped(struct sup *sup, pid_t pid, int status);
 
 /*
+ * hook.c: on-timeout commands, and what runs at a timeout
+ */
+
+/* JOB, running, was just cancelled by CAUSE: if that is a timeout, runs
+ * its on-timeout command, or tells what of its tree is still running
+ * (CR_EVENT_STILL_RUNNING).  Returns true if the stop sequence is to wait
+ * for the command: cri_stop_start() does nothing meanwhile, and is called
+ * once it has ended. */
+bool cri_hook_start(struct job *job, const struct cr_cause *cause);
+
+/* Whether PID, just reaped with STATUS, was an on-timeout command: then
+ * hook.c has dealt with it (and started the job's stop sequence). */
+bool cri_hook_reaped(struct sup *sup, pid_t pid, int status);
+
+/* Ends JOB's on-timeout command now (KILL), if it runs; with STOP the
+ * stop sequence follows. */
+void cri_hook_end(struct job *job, bool stop);
+
+/* A signal cancels the run: every on-timeout command ends now and the
+ * stop sequences begin. */
+void cri_hooks_cut(struct sup *sup);
+
+/*
  * jobout.c: prefixed output
  */
 
@@ -457,8 +505,24 @@ int cri_output_start(struct sup *sup);
 
 /* Gives JOB pipes for its stdout and stderr in SP, read by the loop, or
  * returns a negative errno with nothing opened (-EMFILE, -ENFILE: no
- * descriptor now; a job that ends frees some). */
-int cri_output_open(struct job *job, struct cri_spawn *sp);
+ * descriptor now; a job that ends frees some).  RELAY: its output is not
+ * prefixed but passed on as it comes, through a pseudo-terminal when
+ * cancelrun's stdout is a terminal (the idle timeout needs to see it). */
+int cri_output_open(struct job *job, struct cri_spawn *sp, bool relay);
+
+/* The same for a process that writes as JOB does (its on-timeout
+ * command): pipes in SP, carried in *OUT until cri_output_free. */
+int cri_output_new(struct job *job, struct cri_spawn *sp, bool relay,
+    struct output **out);
+
+/* Carries what O's pipes still hold, closes them and frees O. */
+void cri_output_free(struct sup *sup, struct output *o);
+
+/* Starts JOB's idle timeout, if it has one and its output is read. */
+void cri_idle_start(struct job *job);
+
+/* Stops it.  Safe when it is not running. */
+void cri_idle_stop(struct job *job);
 
 /* Carries what JOB's pipes still hold and closes them.  Safe twice. */
 void cri_output_close(struct job *job);

@@ -80,8 +80,8 @@ cri_job_name(const struct job *job)
 }
 
 /* Whether an event of KIND goes to the caller at all. */
-static bool
-wants(const struct sup *sup, enum cr_event_kind kind)
+bool
+cri_wants(const struct sup *sup, enum cr_event_kind kind)
 {
 	return sup->opts->on_event != NULL && (sup->opts->events == 0 ||
 	    (sup->opts->events & CR_EVENT_BIT(kind)) != 0);
@@ -109,7 +109,7 @@ cri_emit(struct sup *sup, enum cr_event_kind kind, const struct job *job,
 	struct cr_event ev;
 	va_list ap;
 
-	if (!wants(sup, kind))
+	if (!cri_wants(sup, kind))
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = kind;
@@ -126,7 +126,7 @@ cri_emit_event(struct sup *sup, struct cr_event *ev, const struct job *job,
 {
 	va_list ap;
 
-	if (!wants(sup, ev->kind))
+	if (!cri_wants(sup, ev->kind))
 		return;
 	va_start(ap, fmt);
 	emit(sup, ev, job, fmt, ap);
@@ -227,6 +227,7 @@ only_survivors_left(struct sup *sup)
 	struct cri_proc *p;
 	size_t i;
 
+	sup->table_at = -1;
 	if (sup->n_survivors == 0 || cri_proc_scan(t) < 0)
 		return false;
 	for (i = 0; i < t->n; i++) {
@@ -433,9 +434,11 @@ sup_release(struct sup *sup)
 	ev_timer_stop(sup->loop, &sup->sweep);
 	ev_idle_stop(sup->loop, &sup->start_more);
 	ev_timer_stop(sup->loop, &sup->kill_after);
+	ev_timer_stop(sup->loop, &sup->unlisted_timer);
 	cri_deadline_stop(sup);
 	for (i = 0; i < sup->n_jobs; i++) {
 		ev_timer_stop(sup->loop, &sup->jobs[i].step_timer);
+		ev_timer_stop(sup->loop, &sup->jobs[i].idle_timer);
 		ev_timer_stop(sup->loop, &sup->jobs[i].restart_timer);
 		cri_env_free(sup->jobs[i].env);
 		if (sup->jobs[i].src != NULL) {

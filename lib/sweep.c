@@ -143,6 +143,58 @@ owner_of(struct sup *sup, size_t i, struct job *sole)
 	return owner;
 }
 
+int
+cri_tree_procs(struct sup *sup, const struct job *job, size_t **idx,
+    size_t *n)
+{
+	struct cri_proc_table *t = &sup->table;
+	const struct cri_proc *p;
+	struct job *sole;
+	size_t i, *list;
+	int o, self = (int)(job - sup->jobs);
+
+	*idx = NULL;
+	*n = 0;
+	/* Every job a deadline cancels is looked at in the same loop
+	 * iteration: one read of the table, and one walk of its ancestor
+	 * chains, serve them all. */
+	if (sup->table_at != ev_now(sup->loop)) {
+		if (cri_proc_scan(t) < 0)
+			return -ENOMEM;
+		if (sup->owner_cap < t->n) {
+			free(sup->owner);
+			sup->owner_cap = t->cap;
+			sup->owner = malloc(sup->owner_cap *
+			    sizeof(*sup->owner));
+			if (sup->owner == NULL) {
+				sup->owner_cap = 0;
+				return -ENOMEM;
+			}
+		}
+		for (i = 0; i < t->n; i++)
+			sup->owner[i] = -2;
+		sup->table_at = ev_now(sup->loop);
+	}
+	list = malloc((t->n > 0 ? t->n : 1) * sizeof(*list));
+	if (list == NULL)
+		return -ENOMEM;
+	sole = sup->n_active == 1 ? sup->active : NULL;
+	for (i = 0; i < t->n; i++) {
+		p = &t->p[i];
+		if (p->pid == sup->self || p->state == 'Z' || p->state == 'X')
+			continue;
+		if (sup->opts->contain)
+			o = owner_of(sup, i, sole);
+		else
+			o = p->pid == job->pid ||
+			    (job->pgid > 0 && p->pgid == job->pgid) ? self : -1;
+		if (o == self)
+			list[(*n)++] = i;
+	}
+	*idx = list;
+	return 0;
+}
+
 static bool
 hit_before(struct job *job, pid_t pid)
 {
@@ -192,6 +244,7 @@ sweep(struct sup *sup)
 	if (cri_children_state() == 1)
 		goto decide;
 	sole = sup->n_active == 1 ? sup->active : NULL;
+	sup->table_at = -1;
 	if (cri_proc_scan(t) < 0) {
 		cri_sweep_request(sup); /* ENOMEM, or /proc unreadable: again */
 		return;
@@ -381,7 +434,8 @@ cri_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		cri_terminal_child_state(sup, w->rpid, w->rstatus);
 		return;
 	}
-	if (cri_ready_reaped(sup, w->rpid, w->rstatus))
+	if (cri_ready_reaped(sup, w->rpid, w->rstatus) ||
+	    cri_hook_reaped(sup, w->rpid, w->rstatus))
 		return;
 	/* The command of a job, or else an orphan of some job, which with
 	 * one job left is that job's. */
