@@ -190,7 +190,7 @@ struct cri_out {
 	int fd;                  /* read end of the job's pipe, -1 closed */
 	int stream;              /* where lines go: 0 stdout, 1 stderr */
 	struct cri_writer *writer; /* not owned */
-	char *prefix;            /* "[name] " */
+	char *prefix;            /* "[name] ", or the caller's */
 	size_t prefix_len;
 	struct cri_out_buf partial; /* a line still waiting for its end */
 	bool midline;            /* a long line's first piece went out */
@@ -221,6 +221,10 @@ int cri_fd_high(int fd);
  * nothing.  Loop thread only. */
 int cri_out_open(struct cri_out *o, const char *name, int stream,
     struct cri_writer *w, int *write_fd);
+
+/* Puts PREFIX (copied) in front of O's lines instead of "[name] ".
+ * Returns 0, or -ENOMEM with the prefix unchanged.  Loop thread only. */
+int cri_out_set_prefix(struct cri_out *o, const char *prefix);
 
 /* Carries what can be read now, a bounded amount per call.  Returns 1 at
  * end of file, else 0.  Loop thread only. */
@@ -287,6 +291,14 @@ unsigned long long cri_writer_progress(struct cri_writer *w);
  * was.  Blocks the loop: only before cancelrun stops itself, so that what
  * it said about why reaches the terminal first.  Loop thread only. */
 bool cri_writer_flush(struct cri_writer *w, double secs);
+
+/* Shows LINE (LEN bytes, no newline, cut at CR_STATUS_MAX; LEN 0: none)
+ * as the status line on standard error, a terminal; with SHARED standard
+ * output is that terminal too, and its lines erase and redraw the status
+ * line as standard error's do.  The thread draws it; it erases it before
+ * it ends.  Loop thread only. */
+void cri_writer_status(struct cri_writer *w, const char *line, size_t len,
+    bool shared);
 
 /* Stops the thread, giving up what is still queued (and the write under
  * way, if it blocks), and frees W.  ERROR and DROPPED (each may be NULL)

@@ -169,6 +169,12 @@ cri_output_open(struct job *job, struct cri_spawn *sp)
 			return rc;
 		}
 	}
+	/* The caller's prefixes (padded, coloured); the plain one if
+	 * there is no memory for them. */
+	for (i = 0; i < 2; i++)
+		if (sup->opts->prefixes[i] != NULL)
+			(void)cri_out_set_prefix(&o->out[i],
+			    sup->opts->prefixes[i][job->node->index]);
 	job->output = o;
 	o->out[0].tail = o->out[1].tail = job->tail;
 	sp->stdout_fd = wfd[0];
