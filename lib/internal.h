@@ -287,8 +287,8 @@ bool cri_writer_drained(struct cri_writer *w);
  * takes output.  Loop thread only. */
 unsigned long long cri_writer_progress(struct cri_writer *w);
 
-/* Waits up to SECS seconds for the queue to be written out; true if it
- * was.  Blocks the loop: only before cancelrun stops itself, so that what
+/* Waits up to SECS seconds for the queue to be written out, and the
+ * status line drawn as last asked; true if the queue was.  Blocks the loop: only before cancelrun stops itself, so that what
  * it said about why reaches the terminal first.  Loop thread only. */
 bool cri_writer_flush(struct cri_writer *w, double secs);
 

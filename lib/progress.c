@@ -156,3 +156,12 @@ cr_status_line(struct cr_run *run, const char *line)
 	    sup->status_shared > 0);
 	return 0;
 }
+
+void
+cri_progress_hide(struct sup *sup)
+{
+	/* Only once the caller has shown one. */
+	if (sup->status_shared >= 0 && sup->writer != NULL &&
+	    !sup->out_stopped)
+		cri_writer_status(sup->writer, "", 0, sup->status_shared > 0);
+}

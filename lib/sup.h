@@ -509,6 +509,11 @@ void cri_progress_changed(struct sup *sup);
 /* Stops the timer.  Safe twice, and without a callback. */
 void cri_progress_stop(struct sup *sup);
 
+/* Erases the status line, if one is shown, until the caller shows one
+ * again (the next on_progress call does): before cancelrun stops itself,
+ * so that the shell's "Stopped" is not written after it. */
+void cri_progress_hide(struct sup *sup);
+
 /*
  * sigwatch.c: signals cancelrun receives
  */

@@ -250,6 +250,8 @@ writer_main(void *arg)
 			pthread_mutex_unlock(&w->mu);
 			status_draw(w);
 			pthread_mutex_lock(&w->mu);
+			if (w->queued == 0 && !w->status_new)
+				pthread_cond_broadcast(&w->idle);
 			continue;
 		}
 		if (w->head == NULL)
@@ -568,7 +570,7 @@ cri_writer_flush(struct cri_writer *w, double secs)
 		end.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&w->mu);
-	while (w->queued > 0 && rc == 0)
+	while ((w->queued > 0 || w->status_new) && rc == 0)
 		rc = pthread_cond_timedwait(&w->idle, &w->mu, &end);
 	empty = w->queued == 0;
 	pthread_mutex_unlock(&w->mu);

@@ -92,6 +92,25 @@ assert lines == 14, lines
 	no_survivors
 }
 
+@test "progress: cancelrun's own messages are never mixed with the status line" {
+	four_jobs 0.2
+	on_tty -- "$CANCELRUN" -v -f "$TMP/four.ini"
+	[ "$status" -eq 1 ]
+	cat -v "$TMP/tty"
+	grep -aq "done $DOT" "$TMP/tty"
+	check "$TMP/tty" '
+n = 0
+for m in re.finditer(rb"cancelrun: ", D):
+    n += 1
+    pre = D[max(0, m.start() - 4):m.start()]
+    assert pre == b"" or pre.endswith(b"\r\x1b[K") or pre.endswith(b"\n"), D[max(0, m.start()-60):m.end()]
+    end = D.index(b"\r\n", m.end())
+    assert b"\x1b[K" not in D[m.end():end] and DOT not in D[m.end():end], D[m.start():end]
+assert n >= 8, n
+'
+	no_survivors
+}
+
 @test "progress: at most 4 updates a second, and only for a change or the clock" {
 	{
 		echo '[cancelrun]'
@@ -309,4 +328,24 @@ switches_in() {
 --color=always" ]
 	grep -q -- "--color=\[.*\]:when:(auto always never)" \
 	    "$TOP_SRCDIR/completions/_cancelrun"
+}
+
+@test "progress: Ctrl+Z erases the status line before the shell says Stopped" {
+	four_jobs 0.4
+	python3 "$TOP_SRCDIR/tests/cli/ptydrive.py" --mark "$MARK" \
+	    --log "$TMP/tty" \
+	    send "TERM=xterm LC_ALL=C.UTF-8 $CANCELRUN -f $TMP/four.ini\\r" \
+	    expect "done $DOT" send '\x1a' expect 'Stopped' \
+	    send 'fg\r' expect '4 jobs: 3 succeeded, 1 failed' \
+	    send 'echo "ST""ATUS=$?"\r' expect 'STATUS=1'
+	cat -v "$TMP/tty"
+	check "$TMP/tty" '
+stopped = D.index(b"Stopped")
+before = D[:stopped]
+last = before.rindex(b" done " + DOT)
+assert b"\r\x1b[K" in before[last:], before[last:]
+# Drawn again once continued.
+assert b" done " + DOT in D[stopped:D.index(b"4 jobs:")]
+'
+	no_survivors
 }
