@@ -288,8 +288,9 @@ bool cri_writer_drained(struct cri_writer *w);
 unsigned long long cri_writer_progress(struct cri_writer *w);
 
 /* Waits up to SECS seconds for the queue to be written out, and the
- * status line drawn as last asked; true if the queue was.  Blocks the loop: only before cancelrun stops itself, so that what
- * it said about why reaches the terminal first.  Loop thread only. */
+ * status line drawn as last asked; true if the queue was.  Blocks the
+ * loop: only before cancelrun stops itself, so that what it said about
+ * why reaches the terminal first.  Loop thread only. */
 bool cri_writer_flush(struct cri_writer *w, double secs);
 
 /* Shows LINE (LEN bytes, no newline, cut at CR_STATUS_MAX; LEN 0: none)

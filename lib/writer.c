@@ -245,7 +245,7 @@ writer_main(void *arg)
 	for (;;) {
 		while (w->head == NULL && !w->status_new && !w->stopping)
 			pthread_cond_wait(&w->cond, &w->mu);
-		if (w->head == NULL && w->status_new) {
+		if (w->head == NULL && w->status_new && !w->stopping) {
 			status_take(w);
 			pthread_mutex_unlock(&w->mu);
 			status_draw(w);
