@@ -677,6 +677,36 @@ typedef void cr_event_cb(void *arg, const struct cr_event *ev);
  * only. */
 int cr_event_print(const struct cr_event *ev, const char *line);
 
+/* How far a run has come, for a status line (cr_run_opts.on_progress).
+ * Jobs count once, whatever their restarts; cleanup jobs count. */
+struct cr_progress {
+	size_t total;           /* jobs in the plan */
+	size_t done;            /* ended for good, in any state: */
+	size_t succeeded, failed, cancelled, skipped;
+	size_t running;         /* started, not yet done */
+	double elapsed;         /* seconds since the run started */
+	struct cr_run *run;     /* for cr_status_line; opaque */
+};
+
+/* Called on the loop thread; P is valid during the call only.  It must
+ * not block. */
+typedef void cr_progress_cb(void *arg, const struct cr_progress *p);
+
+/* From an on_progress callback: shows LINE (NULL or "": nothing) as the
+ * status line at the bottom of standard error, a terminal, in place of
+ * the one shown before.  The run's output thread draws it ("\r", LINE,
+ * erase to the end of the line), erases it before each line it writes to
+ * that terminal (the jobs' lines, and cr_event_print's; on standard
+ * output too when that is the same terminal) and draws it again after,
+ * so that no line is ever mixed with it, and erases it for good before
+ * cr_run returns.  LINE is copied; it must hold no control character and
+ * fit the terminal's width (the caller's business), and is cut at
+ * CR_STATUS_MAX bytes.  Only with prefix_output, and with no job that
+ * writes to the terminal itself (cr_node.terminal): -ENOTSUP otherwise.
+ * Returns 0 or a negative errno.  Loop thread only. */
+#define CR_STATUS_MAX 512
+int cr_status_line(struct cr_run *run, const char *line);
+
 struct cr_run_opts {
 	enum cr_leftover leftover;
 	bool contain;           /* find and stop the whole process tree, also
@@ -724,6 +754,17 @@ struct cr_run_opts {
 	                           HUP received after it is taken as the
 	                           parent's stop of that deadline, not as a
 	                           second signal */
+	cr_progress_cb *on_progress; /* NULL: none, and no timer at all;
+	                           else called within 0.25 s after a job
+	                           starts or ends (at most 4 times a
+	                           second), and at each whole second of
+	                           the run, until the last job is done */
+	void *progress_arg;
+	/* With prefix_output: the prefix of each job's lines on standard
+	 * output (prefixes[0]) and standard error (prefixes[1]), in plan
+	 * order (cr_plan.jobs), such as "\033[36m[build]\033[0m   "; the
+	 * caller's memory, read when a job starts.  NULL: "[name] ". */
+	const char *const *prefixes[2];
 };
 
 #define CR_SENT_MAX 32

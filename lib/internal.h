@@ -194,7 +194,7 @@ struct cri_out {
 	int fd;                  /* read end of the job's pipe, -1 closed */
 	int stream;              /* where lines go: 0 stdout, 1 stderr */
 	struct cri_writer *writer; /* not owned */
-	char *prefix;            /* "[name] " */
+	char *prefix;            /* "[name] ", or the caller's */
 	size_t prefix_len;
 	struct cri_out_buf partial; /* a line still waiting for its end */
 	bool midline;            /* a long line's first piece went out */
@@ -232,6 +232,10 @@ int cri_out_open(struct cri_out *o, const char *name, int stream,
  * prefix, no lines: the bytes are passed on as they are read. */
 int cri_out_attach(struct cri_out *o, const char *name, int stream,
     struct cri_writer *w, int fd);
+
+/* Puts PREFIX (copied) in front of O's lines instead of "[name] ".
+ * Returns 0, or -ENOMEM with the prefix unchanged.  Loop thread only. */
+int cri_out_set_prefix(struct cri_out *o, const char *prefix);
 
 /* Carries what can be read now, a bounded amount per call.  Returns 1 at
  * end of file, else 0.  Loop thread only. */
@@ -294,10 +298,19 @@ bool cri_writer_drained(struct cri_writer *w);
  * takes output.  Loop thread only. */
 unsigned long long cri_writer_progress(struct cri_writer *w);
 
-/* Waits up to SECS seconds for the queue to be written out; true if it
- * was.  Blocks the loop: only before cancelrun stops itself, so that what
- * it said about why reaches the terminal first.  Loop thread only. */
+/* Waits up to SECS seconds for the queue to be written out, and the
+ * status line drawn as last asked; true if the queue was.  Blocks the
+ * loop: only before cancelrun stops itself, so that what it said about
+ * why reaches the terminal first.  Loop thread only. */
 bool cri_writer_flush(struct cri_writer *w, double secs);
+
+/* Shows LINE (LEN bytes, no newline, cut at CR_STATUS_MAX; LEN 0: none)
+ * as the status line on standard error, a terminal; with SHARED standard
+ * output is that terminal too, and its lines erase and redraw the status
+ * line as standard error's do.  The thread draws it; it erases it before
+ * it ends.  Loop thread only. */
+void cri_writer_status(struct cri_writer *w, const char *line, size_t len,
+    bool shared);
 
 /* Stops the thread, giving up what is still queued (and the write under
  * way, if it blocks), and frees W.  ERROR and DROPPED (each may be NULL)

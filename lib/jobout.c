@@ -240,6 +240,12 @@ prefix_open(struct job *job, struct output *o, int wfd[2])
 			return rc;
 		}
 	}
+	/* The caller's prefixes (padded, coloured); the plain one if
+	 * there is no memory for them. */
+	for (i = 0; i < 2; i++)
+		if (job->sup->opts->prefixes[i] != NULL)
+			(void)cri_out_set_prefix(&o->out[i],
+			    job->sup->opts->prefixes[i][job->node->index]);
 	return 0;
 }
 

@@ -148,6 +148,21 @@ cri_out_open(struct cri_out *o, const char *name, int stream,
 	return 0;
 }
 
+int
+cri_out_set_prefix(struct cri_out *o, const char *prefix)
+{
+	size_t len = strlen(prefix);
+	char *copy = malloc(len + 1);
+
+	if (copy == NULL)
+		return -ENOMEM;
+	memcpy(copy, prefix, len + 1);
+	free(o->prefix);
+	o->prefix = copy;
+	o->prefix_len = len;
+	return 0;
+}
+
 /* Hands what OUT holds to the writer and takes a spare buffer for what
  * follows. */
 static void

@@ -5,7 +5,7 @@
  * (containment), sigwatch.c (signals cancelrun receives), terminal.c (the
  * terminal and job control), guard.c (the process that stops the tree if
  * cancelrun dies), jobout.c (prefixed output), tree.c (a job's tree told
- * empty without a sweep).
+ * empty without a sweep), progress.c (progress and the status line).
  *
  * Everything here belongs to the loop thread: every function is "Loop
  * thread only", and no state is touched from elsewhere.
@@ -232,6 +232,13 @@ struct sup {
 	bool unset_deadline;         /* jobs without a deadline lose an
 	                                inherited CR_DEADLINE_ENV */
 	ev_timer parent_timer;
+	/* Progress and the status line (progress.c). */
+	ev_timer progress_timer;     /* only with on_progress */
+	double progress_start;       /* ev_now at the start, 0: stopped */
+	double progress_last;        /* when on_progress was last called */
+	bool status_ok;              /* a status line can be shown */
+	int status_shared;           /* stdout is stderr's terminal; -1:
+	                                not looked at yet */
 };
 
 /*
@@ -550,6 +557,26 @@ void cri_output_tails_copy(struct sup *sup, struct cr_result *result,
  * starting the writer thread if output is not prefixed.  Returns 0 or a
  * negative errno. */
 int cri_output_say(struct sup *sup, const char *line);
+
+/*
+ * progress.c: how far the run has come, and the status line
+ */
+
+/* Arms the first on_progress call, if there is a callback.  Call after
+ * cri_output_start, before any job starts. */
+void cri_progress_start(struct sup *sup);
+
+/* A job started or ended: on_progress is called soon (PROGRESS_MIN after
+ * the last call at the earliest). */
+void cri_progress_changed(struct sup *sup);
+
+/* Stops the timer.  Safe twice, and without a callback. */
+void cri_progress_stop(struct sup *sup);
+
+/* Erases the status line, if one is shown, until the caller shows one
+ * again (the next on_progress call does): before cancelrun stops itself,
+ * so that the shell's "Stopped" is not written after it. */
+void cri_progress_hide(struct sup *sup);
 
 /*
  * sigwatch.c: signals cancelrun receives

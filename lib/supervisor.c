@@ -45,6 +45,7 @@ cri_active_add(struct job *job)
 		sup->active->active_prev = job;
 	sup->active = job;
 	sup->n_active++;
+	cri_progress_changed(sup);
 }
 
 void
@@ -60,6 +61,7 @@ cri_active_remove(struct job *job)
 		job->active_next->active_prev = job->active_prev;
 	job->active_prev = job->active_next = NULL;
 	sup->n_active--;
+	cri_progress_changed(sup);
 }
 
 double
@@ -436,6 +438,7 @@ sup_release(struct sup *sup)
 	ev_timer_stop(sup->loop, &sup->kill_after);
 	ev_timer_stop(sup->loop, &sup->unlisted_timer);
 	cri_deadline_stop(sup);
+	cri_progress_stop(sup);
 	for (i = 0; i < sup->n_jobs; i++) {
 		ev_timer_stop(sup->loop, &sup->jobs[i].step_timer);
 		ev_timer_stop(sup->loop, &sup->jobs[i].idle_timer);
@@ -536,6 +539,7 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 	cri_deadline_start(&sup);
 	if ((rc = cri_output_start(&sup)) < 0)
 		goto out;
+	cri_progress_start(&sup);
 	sup.sweeper->group = &sup.groups[0];
 	sup.sweeper->src = cr_source_new(NULL, sup.groups[0].src, "");
 	if (sup.sweeper->src == NULL) {

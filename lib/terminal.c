@@ -177,7 +177,9 @@ stop_self(struct sup *sup, int sig)
 	    cri_signame(sig));
 	/* What was said about it (a command waiting for the terminal) is
 	 * written before the stop, which stops the writer too; briefly, as
-	 * the terminal may be the stuck reader. */
+	 * the terminal may be the stuck reader.  The status line goes
+	 * first: the shell writes its "Stopped" on the terminal next. */
+	cri_progress_hide(sup);
 	cri_output_flush(sup, 0.25);
 	if (w != NULL) {
 		ev_signal_stop(sup->loop, w);

@@ -23,6 +23,13 @@
  * signal, so that signals stay with the loop thread; it touches no watcher
  * and wakes the loop only through ev_async_send.
  *
+ * A status line (cri_writer_status) is this thread's too, so that it is
+ * never mixed with a line: it is drawn at the bottom of standard error (a
+ * terminal), erased before each chunk that goes to that terminal, and
+ * drawn again once the queue is empty (or a quarter of a second after it
+ * was last drawn, while output flows), never after a chunk that left the
+ * terminal in the middle of a line; the thread erases it before it ends.
+ *
  * A thread blocked in write(2) on a reader that takes nothing cannot be
  * stopped: pthread_cancel would do it, but its forced unwinding upsets the
  * sanitizers, and a signal would have to be unblocked in the thread.  So
@@ -85,6 +92,19 @@ struct cri_writer {
 	bool want_empty;         /* the loop waits for queued == 0 */
 	bool stopping;
 	bool abandoned;          /* freed while blocked: the thread frees */
+	char status[CR_STATUS_MAX]; /* the status line wanted, */
+	size_t status_len;       /* 0: none */
+	bool status_on;          /* a status line was asked for: chunks to
+	                            its terminal erase and redraw it */
+	bool status_shared;      /* stdout is the same terminal */
+	bool status_new;         /* status changed since it was drawn */
+	/* The thread's own view. */
+	char drawn[CR_STATUS_MAX + 8]; /* "\r", the line, "\033[K" */
+	size_t drawn_len;
+	bool shown;              /* a status line is on the terminal */
+	bool midline;            /* the last chunk to it ended mid-line */
+	bool status_dead;        /* drawing failed: no more */
+	double drawn_at;         /* CLOCK_MONOTONIC, when last drawn */
 	/* The loop thread's own view. */
 	int seen_error[2];       /* errors already passed to cb */
 };
@@ -133,6 +153,69 @@ write_chunk(int fd, const struct chunk *c)
 	return 0;
 }
 
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Writes LEN bytes of P to standard error for the status line; a failure
+ * ends the status line (the jobs' lines say what failed). */
+static void
+status_write(struct cri_writer *w, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0 && !w->status_dead) {
+		n = write(STDERR_FILENO, p, len);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else {
+			w->status_dead = true;
+		}
+	}
+}
+
+/* Takes the wanted status line into w->drawn.  Called with mu held. */
+static void
+status_take(struct cri_writer *w)
+{
+	w->drawn[0] = '\r';
+	memcpy(w->drawn + 1, w->status, w->status_len);
+	memcpy(w->drawn + 1 + w->status_len, "\033[K", 3);
+	w->drawn_len = w->status_len > 0 ? w->status_len + 4 : 0;
+	w->status_new = false;
+}
+
+/* Shows w->drawn (erases the line when it is empty).  Thread only,
+ * without mu. */
+static void
+status_draw(struct cri_writer *w)
+{
+	if (w->midline)
+		return;
+	if (w->drawn_len > 0)
+		status_write(w, w->drawn, w->drawn_len);
+	else if (w->shown)
+		status_write(w, "\r\033[K", 4);
+	w->shown = w->drawn_len > 0 && !w->status_dead;
+	w->drawn_at = mono_now();
+}
+
+static void
+status_erase(struct cri_writer *w)
+{
+	if (w->shown)
+		status_write(w, "\r\033[K", 4);
+	w->shown = false;
+}
+
 /* Frees W and everything it holds; nothing else may refer to it. */
 static void
 destroy(struct cri_writer *w)
@@ -155,13 +238,22 @@ writer_main(void *arg)
 {
 	struct cri_writer *w = arg;
 	struct chunk *c;
-	bool notify;
+	bool notify, status;
 	int err;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->head == NULL && !w->stopping)
+		while (w->head == NULL && !w->status_new && !w->stopping)
 			pthread_cond_wait(&w->cond, &w->mu);
+		if (w->head == NULL && w->status_new && !w->stopping) {
+			status_take(w);
+			pthread_mutex_unlock(&w->mu);
+			status_draw(w);
+			pthread_mutex_lock(&w->mu);
+			if (w->queued == 0 && !w->status_new)
+				pthread_cond_broadcast(&w->idle);
+			continue;
+		}
 		if (w->head == NULL)
 			break;
 		c = w->head;
@@ -170,11 +262,18 @@ writer_main(void *arg)
 			w->tail = &w->head;
 		w->inflight = c;
 		err = w->error[c->stream];
+		/* Whether the chunk goes to the status line's terminal. */
+		status = w->status_on && (c->stream == 1 || w->status_shared);
 		pthread_mutex_unlock(&w->mu);
-		if (err == 0)
+		if (err == 0) {
+			if (status)
+				status_erase(w);
 			err = write_chunk(c->stream + 1, c);
-		else
+			if (status)
+				w->midline = c->data[c->len - 1] != '\n';
+		} else {
 			err = 0; /* already lost: dropped below */
+		}
 		pthread_mutex_lock(&w->mu);
 		if (w->abandoned) {
 			/* cri_writer_free has returned: W is ours alone. */
@@ -208,8 +307,18 @@ writer_main(void *arg)
 		}
 		if (notify && !w->stopping)
 			ev_async_send(w->loop, &w->wake);
+		/* Drawn again when the queue is empty, or now and then
+		 * while lines keep coming. */
+		if (status && w->status_len > 0 && !w->stopping &&
+		    (w->head == NULL || mono_now() - w->drawn_at >= 0.25)) {
+			status_take(w);
+			pthread_mutex_unlock(&w->mu);
+			status_draw(w);
+			pthread_mutex_lock(&w->mu);
+		}
 	}
 	pthread_mutex_unlock(&w->mu);
+	status_erase(w);
 	return NULL;
 }
 
@@ -427,6 +536,25 @@ cri_writer_free(struct cri_writer *w, int error[2],
 	destroy(w);
 }
 
+void
+cri_writer_status(struct cri_writer *w, const char *line, size_t len,
+    bool shared)
+{
+	if (len > CR_STATUS_MAX)
+		len = CR_STATUS_MAX;
+	pthread_mutex_lock(&w->mu);
+	if (!w->status_on || len != w->status_len ||
+	    memcmp(w->status, line, len) != 0) {
+		memcpy(w->status, line, len);
+		w->status_len = len;
+		w->status_on = true;
+		w->status_shared = shared;
+		w->status_new = true;
+		pthread_cond_signal(&w->cond);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
 bool
 cri_writer_flush(struct cri_writer *w, double secs)
 {
@@ -442,7 +570,7 @@ cri_writer_flush(struct cri_writer *w, double secs)
 		end.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&w->mu);
-	while (w->queued > 0 && rc == 0)
+	while ((w->queued > 0 || w->status_new) && rc == 0)
 		rc = pthread_cond_timedwait(&w->idle, &w->mu, &end);
 	empty = w->queued == 0;
 	pthread_mutex_unlock(&w->mu);
