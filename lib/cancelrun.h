@@ -236,7 +236,8 @@ void cr_cause_set(struct cr_cause *cause, enum cr_cause_kind kind, int signo,
  * deadline; just "timeout" for a nameless root), "idle-timeout:NAME",
  * "signal:INT", "parent", "sibling-failed:NAME", "race-won:NAME",
  * "main-ended:NAME", "dependency:NAME", "not-ready", "parent-deadline",
- * "allocation-end", "user", or "" for CR_CAUSE_NONE.  Like snprintf.  Any thread. */
+ * "allocation-end", "user", or "" for CR_CAUSE_NONE.  Like snprintf.
+ * Any thread. */
 int cr_cause_format(const struct cr_cause *cause, char *buf, size_t len);
 
 /*
