@@ -43,8 +43,21 @@ static sigset_t inherited_ignored;
  * (exit_status); 0: none. */
 static int end_signal;
 
+/* What the margin before the end of a Slurm allocation was, for the line
+ * that says so when it cancelled the run (alloc_deadline). */
+static double alloc_margin;
+
+/* The margin is the longest stop sequence of the run, so that it ends
+ * before the allocation does, plus this much for Slurm's own end and the
+ * clocks' differences. */
+#define ALLOC_SLACK 5.0
+
+/* How long squeue may take to say when the allocation ends. */
+#define SQUEUE_TIMEOUT 10.0
+
 struct options {
 	double timeout;          /* INFINITY: none */
+	bool timeout_auto;       /* --timeout auto: the environment's */
 	double grace;            /* INFINITY: never KILL */
 	bool grace_set;
 	int signo;               /* 0: not given (or EXIT, with timeout) */
@@ -123,7 +136,10 @@ usage(void)
 "the deadline passes or cancelrun is interrupted, and tell cancellation\n"
 "apart from failure in the exit status.\n"
 "\n"
-"  -t, --timeout=DUR        cancel COMMAND after DUR (0, the default: never)\n"
+"  -t, --timeout=DUR        cancel COMMAND after DUR (0, the default: never);\n"
+"                           never later than the environment's deadline\n"
+"                           (CANCELRUN_DEADLINE, a Slurm allocation's end);\n"
+"                           auto: that deadline alone\n"
 "  -g, --grace=DUR          time between the stop signal and KILL (10s)\n"
 "  -k, --kill-after=DUR     the same as --grace (timeout(1) spelling)\n"
 "  -s, --signal=SIG         stop signal (TERM)\n"
@@ -481,6 +497,11 @@ parse_args(int argc, char **argv, struct options *o)
 		opt = argv[optind - 1];
 		switch (c) {
 		case 't':
+			o->timeout_auto = strcmp(optarg, "auto") == 0;
+			if (o->timeout_auto) {
+				o->timeout = INFINITY;
+				break;
+			}
 			o->timeout = parse_duration_opt(optarg, "--timeout");
 			if (o->timeout == 0)
 				o->timeout = INFINITY;
@@ -768,6 +789,10 @@ report_cancel(const struct options *o, const struct cr_node *node,
 	} else if (cause->kind == CR_CAUSE_PARENT_DEADLINE) {
 		snprintf(why, sizeof(why), "reached the deadline inherited in "
 		    "%s", CR_DEADLINE_ENV);
+	} else if (cause->kind == CR_CAUSE_ALLOCATION_END) {
+		cr_duration_format(alloc_margin, dur, sizeof(dur));
+		snprintf(why, sizeof(why), "reached the end of the Slurm "
+		    "allocation less %s", dur);
 	} else if (cause->kind == CR_CAUSE_SIGNAL) {
 		snprintf(why, sizeof(why), "cancelled by signal %s",
 		    cr_signal_name(cause->signo));
@@ -1333,27 +1358,99 @@ report_check(FILE *report)
 	return 0;
 }
 
-/* Takes the deadline of the process that started us (CANCELRUN_DEADLINE)
- * into RO.  Empty or unset: none.  Malformed: one warning, and it is
- * ignored (jobs then get our own deadline or none), since a variable from
- * the environment is no reason to refuse the command; a time in the past
- * is valid and cancels at once. */
+/* The longest stop sequence of PLAN's jobs, to its last signal. */
+static double
+longest_stop(const struct cr_plan *plan)
+{
+	double longest = 0, d;
+	size_t i;
+	unsigned k;
+
+	for (i = 0; i < plan->n_jobs; i++) {
+		d = 0;
+		for (k = 0; k + 1 < plan->jobs[i]->stop.n; k++)
+			d += plan->jobs[i]->stop.step[k].wait;
+		if (isfinite(d) && d > longest)
+			longest = d;
+	}
+	return longest;
+}
+
+/* Bounds RO's inherited deadline by the end of the Slurm allocation we
+ * run in, less the longest stop of PLAN and ALLOC_SLACK, when that comes
+ * first.  Only a run with a deadline of its own (--timeout, or the job
+ * file's) or --timeout auto asks: without one, the end is left to Slurm,
+ * whose TERM at the time limit cancels the run like any TERM.  An
+ * allocation whose end cannot be read: one warning, and only the other
+ * deadlines hold. */
 static void
-inherit_deadline(const struct options *o, struct cr_run_opts *ro)
+alloc_deadline(const struct options *o, const struct cr_plan *plan,
+    struct cr_run_opts *ro)
+{
+	char when[32], margin[32];
+	double end;
+	int rc;
+
+	if (!o->timeout_auto && !isfinite(plan->root->timeout))
+		return;
+	rc = cr_slurm_end(SQUEUE_TIMEOUT, &end);
+	if (rc < 0 && !o->quiet)
+		fprintf(stderr, "%s: warning: cannot tell when Slurm job %.32s "
+		    "ends (%s): its end is no deadline\n", progname,
+		    getenv("SLURM_JOB_ID"), rc == -EPROTO ?
+		    "squeue failed or gave no end" : strerror(-rc));
+	if (rc <= 0)
+		return;
+	alloc_margin = longest_stop(plan) + ALLOC_SLACK;
+	if (o->verbose)
+		cr_deadline_format(end, when, sizeof(when));
+	end -= alloc_margin;
+	if (o->verbose) {
+		cr_duration_format(alloc_margin, margin, sizeof(margin));
+		fprintf(stderr, "%s: Slurm job %s ends at %s: deadline %s "
+		    "earlier%s\n", progname, getenv("SLURM_JOB_ID"), when,
+		    margin,
+		    ro->parent_deadline_set && ro->parent_deadline <= end ?
+		    ", after the inherited deadline" : "");
+	}
+	if (ro->parent_deadline_set && ro->parent_deadline <= end)
+		return;
+	ro->parent_deadline = end > 0 ? end : 0;
+	ro->parent_deadline_set = true;
+	ro->parent_deadline_alloc = true;
+}
+
+/* Takes the deadlines of the environment into RO: the one of the process
+ * that started us (CANCELRUN_DEADLINE) and the end of the Slurm
+ * allocation we run in, the earlier of them.  CANCELRUN_DEADLINE empty or
+ * unset: none.  Malformed: one warning, and it is ignored (jobs then get
+ * our own deadline or none), since a variable from the environment is no
+ * reason to refuse the command; a time in the past is valid and cancels
+ * at once.  False (with a message) when --timeout auto found neither. */
+static bool
+inherit_deadline(const struct options *o, const struct cr_plan *plan,
+    struct cr_run_opts *ro)
 {
 	const char *v = getenv(CR_DEADLINE_ENV);
 
 	ro->export_deadline = true;
-	if (v == NULL || v[0] == '\0')
-		return;
-	if (cr_deadline_parse(v, &ro->parent_deadline) == 0) {
-		ro->parent_deadline_set = true;
-		return;
+	if (v != NULL && v[0] != '\0') {
+		if (cr_deadline_parse(v, &ro->parent_deadline) == 0)
+			ro->parent_deadline_set = true;
+		else if (!o->quiet)
+			fprintf(stderr, "%s: warning: ignoring %s='%.64s%s': "
+			    "expected seconds since the epoch such as "
+			    "1764523200.250\n", progname, CR_DEADLINE_ENV, v,
+			    strlen(v) > 64 ? "..." : "");
 	}
-	if (!o->quiet)
-		fprintf(stderr, "%s: warning: ignoring %s='%.64s%s': expected "
-		    "seconds since the epoch such as 1764523200.250\n",
-		    progname, CR_DEADLINE_ENV, v, strlen(v) > 64 ? "..." : "");
+	alloc_deadline(o, plan, ro);
+	if (o->timeout_auto && !ro->parent_deadline_set) {
+		fprintf(stderr, "%s: --timeout auto: no deadline in the "
+		    "environment (no Slurm allocation with a time limit, no "
+		    "%s)\n", progname, CR_DEADLINE_ENV);
+		return false;
+	}
+	return true;
 }
 
 /* Writes the JSON report; false (with a message) if it was lost. */
@@ -1653,6 +1750,9 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 	size_t i;
 	int rc, status, run_status;
 
+	memset(&ro, 0, sizeof(ro));
+	if (!timeout_mode && !inherit_deadline(o, plan, &ro))
+		return EXIT_FAILURE_OWN;
 	if (o->report_file != NULL) {
 		report = fopen(o->report_file, "we");
 		if (report == NULL) {
@@ -1673,7 +1773,6 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 			fclose(report);
 		return EXIT_FAILURE_OWN;
 	}
-	memset(&ro, 0, sizeof(ro));
 	rep.o = o;
 	rep.command = plan->n_jobs > 0 ? plan->jobs[0]->name : "";
 	rep.single = single;
@@ -1720,7 +1819,6 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		}
 		ro.contain = true;
 		ro.leftover = o->leftover;
-		inherit_deadline(o, &ro);
 		ro.prefix_output = o->output == OUTPUT_PREFIX ||
 		    (o->output == OUTPUT_AUTO && (plan->n_jobs > 1 ||
 		    output_check_job(plan) != NULL));

@@ -6,8 +6,8 @@
 # it.  What the argument is completed with follows from the option:
 # signal names (-s, --signal, each step of --term-seq), job files
 # (*.ini: -f, --jobs, --check, --plan), any file (--report, --junit), the
-# words an option accepts (--output, --leftovers, --exit-code, --color),
-# or nothing (durations).  After "--" or the first word that is not an
+# words an option accepts (--output, --leftovers, --exit-code, --color,
+# --timeout's auto), or nothing (durations).  After "--" or the first word that is not an
 # option, the command and its arguments are completed as bash would.
 
 # _cancelrun_options PROGRAM: fills _cancelrun_long (long options, with a
@@ -71,6 +71,10 @@ _cancelrun_argument()
 		;;
 	--color)
 		COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
+		;;
+	-t | --timeout)
+		# A duration, or the one word it takes.
+		COMPREPLY=($(compgen -W "auto" -- "$cur"))
 		;;
 	*)
 		COMPREPLY=()	# a duration, or a word we cannot guess

@@ -108,6 +108,21 @@ int cr_deadline_parse(const char *s, double *when);
 int cr_deadline_format(double when, char *buf, size_t len);
 
 /*
+ * The end of the Slurm allocation this process runs in (slurm.c).
+ */
+
+/* Finds the end of the Slurm allocation this process runs in: the
+ * environment's SLURM_JOB_END_TIME when Slurm sets it (23.02 and later),
+ * else `squeue -h -j $SLURM_JOB_ID -o %e` with SLURM_TIME_FORMAT=%s, given
+ * TIMEOUT seconds at most.  Returns 1 with *WHEN (CLOCK_REALTIME seconds)
+ * when the allocation has an end; 0 when there is no allocation
+ * (SLURM_JOB_ID unset or empty) or it has no time limit; -ETIMEDOUT,
+ * -EPROTO (squeue failed or said something else), or another negative
+ * errno when it cannot tell.  Runs a child process and waits for it: call
+ * before cr_run, from the main thread, with SIGCHLD at its default. */
+int cr_slurm_end(double timeout, double *when);
+
+/*
  * Signals.
  */
 
@@ -201,6 +216,9 @@ enum cr_cause_kind {
 	CR_CAUSE_PARENT_DEADLINE, /* the deadline inherited from the process
 	                            that started cancelrun (CANCELRUN_DEADLINE,
 	                            cr_run_opts.parent_deadline) expired */
+	CR_CAUSE_ALLOCATION_END, /* the end of the batch allocation cancelrun
+	                            runs in, less a margin, came
+	                            (cr_run_opts.parent_deadline_alloc) */
 };
 
 struct cr_cause {
@@ -218,7 +236,8 @@ void cr_cause_set(struct cr_cause *cause, enum cr_cause_kind kind, int signo,
  * deadline; just "timeout" for a nameless root), "idle-timeout:NAME",
  * "signal:INT", "parent", "sibling-failed:NAME", "race-won:NAME",
  * "main-ended:NAME", "dependency:NAME", "not-ready", "parent-deadline",
- * "user", or "" for CR_CAUSE_NONE.  Like snprintf.  Any thread. */
+ * "allocation-end", "user", or "" for CR_CAUSE_NONE.  Like snprintf.
+ * Any thread. */
 int cr_cause_format(const struct cr_cause *cause, char *buf, size_t len);
 
 /*
@@ -765,6 +784,10 @@ struct cr_run_opts {
 	 * order (cr_plan.jobs), such as "\033[36m[build]\033[0m   "; the
 	 * caller's memory, read when a job starts.  NULL: "[name] ". */
 	const char *const *prefixes[2];
+	bool parent_deadline_alloc; /* parent_deadline is the end of the
+	                           batch allocation less a margin (earlier
+	                           than any CANCELRUN_DEADLINE): its cause is
+	                           CR_CAUSE_ALLOCATION_END */
 };
 
 #define CR_SENT_MAX 32

@@ -1,5 +1,6 @@
 /*
- * deadline.c - deadlines that cross processes: CANCELRUN_DEADLINE.
+ * deadline.c - deadlines that cross processes: CANCELRUN_DEADLINE, or
+ * the end of the batch allocation the caller found (cr_slurm_end).
  *
  * A run hands each job its effective deadline as an absolute wall-clock
  * time, and a run started below such a deadline takes the earlier of it
@@ -77,6 +78,22 @@ cr_deadline_format(double when, char *buf, size_t len)
 	return snprintf(buf, len, "%lld.%03lld", ms / 1000, ms % 1000);
 }
 
+/* The cause and the name of the inherited deadline: CANCELRUN_DEADLINE,
+ * or the end of the batch allocation when that came first. */
+static enum cr_cause_kind
+parent_cause(const struct sup *sup)
+{
+	return sup->opts->parent_deadline_alloc ? CR_CAUSE_ALLOCATION_END :
+	    CR_CAUSE_PARENT_DEADLINE;
+}
+
+static const char *
+parent_name(const struct sup *sup)
+{
+	return sup->opts->parent_deadline_alloc ? "the allocation's end" :
+	    CR_DEADLINE_ENV;
+}
+
 static void
 parent_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -92,8 +109,8 @@ parent_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	cri_emit(sup, CR_EVENT_NOTE, NULL, 0, "the inherited deadline "
-	    "(%s) has come: cancelling", CR_DEADLINE_ENV);
-	cr_cause_set(&cause, CR_CAUSE_PARENT_DEADLINE, 0, NULL);
+	    "(%s) has come: cancelling", parent_name(sup));
+	cr_cause_set(&cause, parent_cause(sup), 0, NULL);
 	cr_source_cancel(sup->groups[0].src, &cause);
 }
 
@@ -143,7 +160,7 @@ cri_deadline_signal(struct sup *sup, int sig)
 	if (sup->n_signals != 1 || !isfinite(sup->parent_deadline) ||
 	    cr_now() < sup->parent_deadline - PARENT_SIGNAL_SLACK)
 		return false;
-	cr_cause_set(&cause, CR_CAUSE_PARENT_DEADLINE, 0, NULL);
+	cr_cause_set(&cause, parent_cause(sup), 0, NULL);
 	if (cr_source_cancel(sup->groups[0].src, &cause) == 1)
 		cri_emit(sup, CR_EVENT_NOTE, NULL, sig, "received %s at the "
 		    "inherited deadline: cancelling", cri_signame(sig));

@@ -137,6 +137,7 @@ group_status(const struct group *g, const struct cr_cause *cause)
 	case CR_CAUSE_TIMEOUT:
 	case CR_CAUSE_IDLE_TIMEOUT:
 	case CR_CAUSE_PARENT_DEADLINE:
+	case CR_CAUSE_ALLOCATION_END:
 		return 124;
 	default:
 		break;

@@ -63,6 +63,7 @@ cr_result_status(const struct cr_plan *plan, const struct cr_result *result,
 	case CR_CAUSE_TIMEOUT:
 	case CR_CAUSE_IDLE_TIMEOUT:
 	case CR_CAUSE_PARENT_DEADLINE:
+	case CR_CAUSE_ALLOCATION_END:
 		return 124;
 	case CR_CAUSE_RACE_WON:
 		return 0;

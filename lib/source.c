@@ -151,6 +151,8 @@ cr_cause_format(const struct cr_cause *cause, char *buf, size_t len)
 		return snprintf(buf, len, "not-ready");
 	case CR_CAUSE_PARENT_DEADLINE:
 		return snprintf(buf, len, "parent-deadline");
+	case CR_CAUSE_ALLOCATION_END:
+		return snprintf(buf, len, "allocation-end");
 	case CR_CAUSE_NONE:
 	default:
 		return snprintf(buf, len, "%s", "");

@@ -78,16 +78,25 @@ help_options() {
 	[ "$output" = "$TMP/d/notes.txt" ]
 }
 
-@test "bash: the words of --output, --leftovers and --exit-code; no guess for a duration" {
+@test "bash: the words of --output, --leftovers, --exit-code, --timeout; no guess for a duration" {
 	run comp --output ""
 	[ "$output" = "$(printf 'prefix\nraw')" ]
 	run comp --leftovers = w
 	[ "$output" = wait ]
 	run comp --exit-code=f
 	[ "$output" = "$(printf -- '--exit-code=first-failure\n--exit-code=fold')" ]
-	run comp -t ""
+	run comp -g ""
 	[ -z "$output" ]
-	run comp --timeout = ""
+	run comp --grace = ""
+	[ -z "$output" ]
+	# --timeout: a duration, or auto.
+	run comp -t ""
+	[ "$output" = auto ]
+	run comp --timeout = a
+	[ "$output" = auto ]
+	run comp --timeout=a
+	[ "$output" = --timeout=auto ]
+	run comp -t 5
 	[ -z "$output" ]
 }
 
@@ -153,6 +162,9 @@ zcomp() {
 	run zcomp 'cancelrun --output='
 	echo "$output"
 	grep -qx '<<prefix|raw>>' <<<"$output"
+	run zcomp 'cancelrun --timeout=a'
+	echo "$output"
+	grep -qx '<<auto>>' <<<"$output"
 	mkdir "$TMP/d"
 	touch "$TMP/d/ci.ini" "$TMP/d/notes.txt"
 	run zcomp "cancelrun -f $TMP/d/"
