@@ -78,10 +78,11 @@ run_loop(double limit)
 static struct cr_source *
 new_source(struct ev_loop *l, struct cr_source *parent, const char *name)
 {
-	struct cr_source *src = cr_source_new(l, parent, name);
+	struct cr_source *src = NULL;
+	int rc = cr_source_new(&src, l, parent, name);
 
-	if (src == NULL) {
-		tap_diag("cr_source_new(%s): %s", name, strerror(errno));
+	if (rc < 0) {
+		tap_diag("cr_source_new(%s): %s", name, strerror(-rc));
 		abort();
 	}
 	return src;
