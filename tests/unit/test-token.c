@@ -17,6 +17,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@
 #include "cancelrun.h"
 #include "tap.h"
 
-static int n_called;
+static atomic_int n_called;      /* callbacks also run on the timer thread */
 static struct cr_cause last_cause;
 
 static void
@@ -180,6 +181,10 @@ test_loop_free_deadlines(void)
 	cr_token_cause(cr_source_token(job), &c);
 	TAP_EQ_INT(c.kind, CR_CAUSE_TIMEOUT, "cause timeout");
 	TAP_EQ_STR(c.origin, "root", "the root's deadline, the earlier one");
+	/* The wait ends when the job is marked cancelled; its callback runs
+	 * on the timer thread right after. */
+	while (atomic_load(&n_called) == 0 && cr_now() - t0 < 10)
+		cr_sleep(NULL, 0.001);
 	TAP_EQ_INT(n_called, 1, "its callback ran (on the timer thread)");
 	TAP_EQ_INT(cr_token_cancelled(cr_source_token(other)), 0,
 	    "the later deadline elsewhere has not fired");
