@@ -379,8 +379,8 @@ int cr_token_fd(struct cr_token *tok);
 /* Blocks until TOK is cancelled or SECS seconds (INFINITY: no limit) have
  * passed.  Returns 0 once cancelled (at once if it already is),
  * -ETIMEDOUT if the time ran out first, -EINVAL if SECS is negative or NaN.
- * Any thread; must not be called from one of TOK's own callbacks on the
- * thread that cancels (it would wait for itself only until SECS). */
+ * It returns once the source is marked cancelled, perhaps before its
+ * callbacks have run.  Any thread. */
 int cr_token_wait(const struct cr_token *tok, double secs);
 
 /*
