@@ -5,7 +5,8 @@
  * twin of .NET's CancellationTokenSource / CancellationToken and Go's
  * context.  A source can be cancelled once, with a cause; the first cause
  * sticks, and cancelling a source cancels every source below it.  A token
- * is the observe-only view of a source.  Deadlines run on a libev loop.
+ * is the observe-only view of a source.  Deadlines run on a libev loop, or
+ * on a timer thread of the library's own for sources without one.
  *
  * The library never prints and never exits.  Functions that can fail return
  * 0 (or a documented non-negative value) on success and a negative errno
@@ -24,6 +25,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+struct pollfd;
 
 #ifdef __cplusplus
 extern "C" {
@@ -219,34 +222,50 @@ enum cr_cause_kind {
 	CR_CAUSE_ALLOCATION_END, /* the end of the batch allocation cancelrun
 	                            runs in, less a margin, came
 	                            (cr_run_opts.parent_deadline_alloc) */
+	CR_CAUSE_CUSTOM,         /* the caller's own (Go's context.Cause):
+	                            origin is its short text, data its
+	                            pointer */
 };
 
 struct cr_cause {
 	enum cr_cause_kind kind;
 	int signo;                /* CR_CAUSE_SIGNAL: the signal */
 	char origin[CR_NAME_MAX]; /* source or job name, or "" */
+	void *data;               /* CR_CAUSE_CUSTOM: the caller's pointer,
+	                             never used by the library; else NULL */
 };
 
-/* Fills *CAUSE with KIND, SIGNO and ORIGIN (NULL for ""; truncated to fit).
- * Any thread. */
+/* Fills *CAUSE with KIND, SIGNO and ORIGIN (NULL for ""; truncated to fit),
+ * and data NULL.  Any thread. */
 void cr_cause_set(struct cr_cause *cause, enum cr_cause_kind kind, int signo,
     const char *origin);
+
+/* Fills *CAUSE as a CR_CAUSE_CUSTOM cause with the short TEXT (NULL for "";
+ * truncated to CR_NAME_MAX - 1 bytes) and DATA, a pointer the caller owns
+ * and keeps valid as long as the cause may be read.  Any thread. */
+void cr_cause_set_custom(struct cr_cause *cause, const char *text,
+    void *data);
 
 /* Writes the cause's report form into BUF: "timeout:NAME" (whose
  * deadline; just "timeout" for a nameless root), "idle-timeout:NAME",
  * "signal:INT", "parent", "sibling-failed:NAME", "race-won:NAME",
  * "main-ended:NAME", "dependency:NAME", "not-ready", "parent-deadline",
- * "allocation-end", "user", or "" for CR_CAUSE_NONE.  Like snprintf.
- * Any thread. */
+ * "allocation-end", "user", "custom:TEXT" ("custom" without text), or ""
+ * for CR_CAUSE_NONE.  Like snprintf.  Any thread. */
 int cr_cause_format(const struct cr_cause *cause, char *buf, size_t len);
 
 /*
  * Sources and tokens.
  *
  * Sources form a tree.  The root is created with the libev loop that runs
- * its deadlines (or NULL for a tree without deadlines); every source below
- * it shares that loop.  Sources are reference-counted: a child holds a
- * reference on its parent, so a parent outlives its children.
+ * its deadlines, or with NULL: the deadlines of a tree without a loop are
+ * run by a timer thread the library starts when the first of them is set
+ * (with every signal blocked; it ends when no deadline is left).  Every
+ * source below a root shares its loop.  Sources are reference-counted: a
+ * child holds a reference on its parent, so a parent outlives its
+ * children.  A source may also be linked to several parents that are not
+ * in its tree (cr_source_new_linked): it is then cancelled with the cause
+ * of the first of them that is cancelled, after that one's own subtree.
  *
  * Cancelling a source marks it and every not yet cancelled source below it
  * as cancelled with the same cause, then runs the registered callbacks of
@@ -258,23 +277,45 @@ int cr_cause_format(const struct cr_cause *cause, char *buf, size_t len);
 struct cr_source;
 struct cr_token;
 
-/* Creates a source.  With PARENT NULL it is a root running deadlines on
- * LOOP (may be NULL: cr_source_cancel_after then fails with -ENOTSUP);
- * with a PARENT, LOOP must be NULL or the parent's.  A child of a cancelled
- * parent starts cancelled with the parent's cause.  NAME (may be NULL) is
- * copied and is used as the origin of its timeout causes.  Returns the
- * source with one reference owned by the caller, or NULL with errno set
- * (ENOMEM, EINVAL).  A root with a loop must be created on the loop thread;
- * other sources: any thread. */
-struct cr_source *cr_source_new(struct ev_loop *loop, struct cr_source *parent,
-    const char *name);
+/* Creates a source into *SRCP.  With PARENT NULL it is a root running
+ * deadlines on LOOP (NULL: on the library's timer thread); with a PARENT,
+ * LOOP must be NULL or the parent's.  A child of a cancelled parent starts
+ * cancelled with the parent's cause.  NAME (may be NULL) is copied and is
+ * used as the origin of its timeout causes.  Returns 0 with *SRCP holding
+ * one reference owned by the caller, or -ENOMEM or -EINVAL with *SRCP
+ * untouched.  A root with a loop must be created on the loop thread, and
+ * freed before the loop is destroyed; other sources: any thread. */
+int cr_source_new(struct cr_source **srcp, struct ev_loop *loop,
+    struct cr_source *parent, const char *name);
+
+/*
+ * Creates into *SRCP a source that only tokens are known of: a function
+ * given a token makes its own sub-deadline with it (Go's
+ * context.WithTimeout, .NET's CreateLinkedTokenSource).  With one parent
+ * token and LOOP NULL or that token's loop, it is a child of the token's
+ * source, in its tree, holding a reference on it.  Otherwise (several
+ * parents, or another loop) it is a root running its deadlines on LOOP
+ * (NULL: the timer thread), linked to each parent: the first parent
+ * cancelled cancels it with that parent's cause, after the parent's own
+ * subtree.  It holds no reference on those parents: one freed first is
+ * simply unlinked.  A parent that is already cancelled makes it start
+ * cancelled.  PARENTS holds N tokens (cr_token_none() ones are skipped; N 0
+ * makes a plain root).  Returns 0 with *SRCP owned by the caller, or
+ * -ENOMEM or -EINVAL with *SRCP untouched.  Any thread (with a LOOP: the
+ * loop thread only).
+ */
+int cr_source_new_linked(struct cr_source **srcp, struct ev_loop *loop,
+    struct cr_token *const *parents, size_t n, const char *name);
 
 /* Takes another reference.  Returns SRC.  Any thread. */
 struct cr_source *cr_source_ref(struct cr_source *src);
 
 /* Drops a reference; the last one frees the source and detaches it from
  * its parent (dropping the parent's reference).  Registrations still linked
- * to it must have been removed.  NULL is a no-op.  Any thread: when the
+ * to it are detached: their callbacks never run, and removing them later
+ * is safe (and returns 0).  Its cr_token_fd descriptor is closed.  NULL is
+ * a no-op.  Debug builds (configure --enable-debug) assert that a source
+ * is not used after its last reference is gone.  Any thread: when the
  * last reference of a source with a deadline, or of a root with a loop, is
  * dropped off the loop thread, the loop thread frees it when it next wakes
  * up (or at its next cr_source_free). */
@@ -293,14 +334,38 @@ int cr_source_cancel(struct cr_source *src, const struct cr_cause *cause);
 /* Schedules cancellation with cause CR_CAUSE_TIMEOUT (origin: SRC's name)
  * SECS seconds from now, replacing any earlier deadline of SRC.  SECS 0
  * cancels at once; SECS INFINITY removes SRC's own deadline.  Has no effect
- * on a cancelled source.  Returns 0, -EINVAL (negative or NaN), or -ENOTSUP
- * (the tree has no loop).  Any thread (off the loop thread the timer is
- * armed by the loop thread, which is woken). */
+ * on a cancelled source.  Returns 0, -EINVAL (negative or NaN), or, for a
+ * tree without a loop, a negative errno when the timer thread could not be
+ * started (-EAGAIN).  Any thread (off the loop thread the timer is armed by
+ * the loop thread, which is woken).  Without a loop the source is cancelled
+ * on the timer thread, and its callbacks run there. */
 int cr_source_cancel_after(struct cr_source *src, double secs);
+
+/* Like cr_source_cancel_after, but the deadline cancels SRC with a copy
+ * of CAUSE (NULL: CR_CAUSE_TIMEOUT) instead: Go's WithTimeoutCause.  The
+ * cause applies to SRC's own deadlines set from now on, until the next
+ * call.  Returns as cr_source_cancel_after, or -ENOMEM.  Any thread. */
+int cr_source_cancel_after_cause(struct cr_source *src, double secs,
+    const struct cr_cause *cause);
 
 /* The source's observe-only token, valid while the source lives.
  * Any thread. */
 struct cr_token *cr_source_token(struct cr_source *src);
+
+/* A token that is never cancelled, for callers that have none to give
+ * (Go's context.Background, .NET's CancellationToken.None).  Every
+ * cr_token_ function also takes NULL as this token.  Static: it needs no
+ * freeing, and cr_token_ref/unref do nothing to it.  Any thread. */
+struct cr_token *cr_token_none(void);
+
+/* Takes a reference on the token's source, so that TOK stays valid after
+ * the source's owner has freed it (a token can be kept without knowing the
+ * source).  Returns TOK.  Any thread. */
+struct cr_token *cr_token_ref(struct cr_token *tok);
+
+/* Drops a reference taken with cr_token_ref, as cr_source_free does.  NULL
+ * is a no-op.  Any thread. */
+void cr_token_unref(struct cr_token *tok);
 
 /* True once the token's source is cancelled.  Any thread. */
 bool cr_token_cancelled(const struct cr_token *tok);
@@ -321,13 +386,55 @@ double cr_token_deadline(const struct cr_token *tok);
 /* CLOCK_MONOTONIC now, in seconds.  Async-signal-safe. */
 double cr_now(void);
 
+/* A descriptor that becomes readable (POLLIN) when TOK is cancelled, and
+ * stays so, for poll(2), epoll(7), libuv or GLib (.NET's WaitHandle, Go's
+ * Done()).  It is an eventfd, made on the first call (close-on-exec,
+ * non-blocking) and the same for every later call; it belongs to the
+ * token's source, which closes it when freed: do not read from it or close
+ * it.  Returns the descriptor or a negative errno (-EMFILE, -ENFILE,
+ * -ENOMEM).  Any thread. */
+int cr_token_fd(struct cr_token *tok);
+
+/* Blocks until TOK is cancelled or SECS seconds (INFINITY: no limit) have
+ * passed.  Returns 0 once cancelled (at once if it already is),
+ * -ETIMEDOUT if the time ran out first, -EINVAL if SECS is negative or NaN.
+ * It returns once the source is marked cancelled, perhaps before its
+ * callbacks have run.  Any thread. */
+int cr_token_wait(const struct cr_token *tok, double secs);
+
+/*
+ * Cancellable blocking calls.  Each returns -ECANCELED, at once, when TOK
+ * is cancelled before or while it waits, and leaves what it waited for
+ * as it is (the descriptors unread, the child unreaped).  Any thread.
+ */
+
+/* Sleeps SECS seconds (INFINITY: until cancelled).  Returns 0 when the
+ * time is up, -ECANCELED, or -EINVAL (negative or NaN SECS). */
+int cr_sleep(const struct cr_token *tok, double secs);
+
+/* poll(2) on FDS[0..NFDS-1] with TIMEOUT in milliseconds (-1: none) that
+ * also ends when TOK is cancelled.  Returns the number of descriptors with
+ * events (0: timed out), -ECANCELED, or a negative errno (-EINTR, -ENOMEM,
+ * -EINVAL). */
+int cr_poll(struct cr_token *tok, struct pollfd *fds, size_t nfds,
+    int timeout);
+
+/* waitpid(2) for the child PID (> 0) that also ends when TOK is
+ * cancelled.  OPTIONS is 0 or WNOHANG.  Returns PID with *STATUS (may be
+ * NULL) set, 0 (WNOHANG: still running), -ECANCELED, or a negative errno
+ * (-ECHILD, -EINTR, -EINVAL).  Uses a pidfd; on kernels without one it
+ * checks every 10 ms. */
+int cr_waitpid(struct cr_token *tok, pid_t pid, int *status, int options);
+
 /* Callback run once when the token is cancelled.  ARG is the registration's
  * argument; CAUSE is the source's cause, valid during the call. */
 typedef void cr_cancel_cb(void *arg, const struct cr_cause *cause);
 
 /* A registration lives in caller memory, like a libev watcher.  Its fields
  * are private.  It must not be moved or freed while linked: remove it
- * first, or let its callback run. */
+ * first, let its callback run, or free its source (which detaches it).
+ * CR_REGISTRATION_INIT (or zeroing) makes one that removing leaves alone
+ * before it is ever registered. */
 struct cr_registration {
 	struct cr_registration *prev, *next; /* private */
 	struct cr_source *src;               /* private */
@@ -336,6 +443,8 @@ struct cr_registration {
 	int flags;                           /* private */
 	int state;                           /* private */
 };
+
+#define CR_REGISTRATION_INIT { NULL, NULL, NULL, NULL, NULL, 0, 0 }
 
 /* Run the callback on the loop thread: at once if the cancel happens on the
  * loop thread, otherwise from the loop after it has been woken.  Use it for

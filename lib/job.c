@@ -463,8 +463,7 @@ restart_later(struct job *job)
 	unsigned i;
 
 	job->restarting = false;
-	src = cr_source_new(NULL, job->group->src, node->name);
-	if (src == NULL) {
+	if (cr_source_new(&src, NULL, job->group->src, node->name) < 0) {
 		tell_group(job);
 		return false;
 	}

@@ -15,18 +15,37 @@
  * ev_async_send.  Each queue entry holds a reference on its source, and a
  * source holds one on its parent, so a tree context lives as long as any
  * of its sources or queue entries.
+ *
+ * Deadlines of trees without a loop are run by one detached timer thread,
+ * started when the first of them is set and ended when none is left; the
+ * sources it waits for are on the timed list, without a reference (a source
+ * leaves the list when cancelled, its deadline is removed, or it is freed).
+ *
+ * A source linked to parents outside its tree (cr_source_new_linked) puts
+ * an internal registration (REG_LINK) on each parent's list.  A cancel
+ * takes those off and marks the linked sources in the same locked pass as
+ * its own subtree, so no callback is ever run for a link and a linked
+ * source cannot be freed half-way through.  Freeing a source detaches
+ * every registration still on its list.
  */
 #include <config.h>
 
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ev.h>
 
@@ -40,6 +59,14 @@ enum {
 	REG_RUNNING,  /* its callback was started; see run_frame */
 };
 
+/* An internal registration of a linked source on a parent's list; its arg
+ * is the linked source.  Never a flag callers can pass. */
+#define REG_LINK 0x100
+
+/* What a live source's magic holds; debug builds assert it on use. */
+#define SOURCE_MAGIC 0x63727372u /* "crsr" */
+#define CHECK_SOURCE(s) assert((s)->magic == SOURCE_MAGIC)
+
 /* What the sources of a tree with a loop share. */
 struct tree {
 	struct ev_loop *loop;
@@ -49,6 +76,7 @@ struct tree {
 	struct cr_registration *queue_head; /* CR_REG_LOOP callbacks to run */
 	struct cr_registration *queue_tail;
 	struct cr_source *arm;              /* sources whose timer to update */
+	ev_cleanup cleanup;                 /* the loop is destroyed first */
 };
 
 struct cr_token {
@@ -56,6 +84,7 @@ struct cr_token {
 };
 
 struct cr_source {
+	unsigned magic;                 /* SOURCE_MAGIC while alive */
 	struct cr_token token;
 	unsigned long refs;
 	atomic_bool cancelled;          /* set once, after cause */
@@ -73,6 +102,13 @@ struct cr_source {
 	struct cr_source *arm_next;     /* on tree->arm, with a reference */
 	bool arm_queued;
 	struct cr_source *cancel_next;  /* the list its cancel walks */
+	int efd;                        /* cr_token_fd's eventfd, or -1 */
+	struct cr_cause *timeout_cause; /* NULL: CR_CAUSE_TIMEOUT */
+	struct cr_registration *links;  /* REG_LINK, on linked parents' lists */
+	size_t n_links;
+	struct cr_source *timed_prev;   /* on the timed list (no loop) */
+	struct cr_source *timed_next;
+	bool timed;
 	char name[];
 };
 
@@ -92,8 +128,28 @@ static pthread_cond_t frame_done = PTHREAD_COND_INITIALIZER;
 static struct run_frame *running; /* every thread's, innermost first */
 static unsigned waiting;          /* threads waiting on frame_done */
 
+/* cr_token_none(): never cancelled, never freed. */
+static struct cr_source none_source = {
+	.magic = SOURCE_MAGIC,
+	.token = { &none_source },
+	.refs = 1,
+	.deadline = INFINITY,
+	.efd = -1,
+};
+
+#define TOKEN(tok) ((tok) != NULL ? (tok) : &none_source.token)
+
+/* Made once, on first need, for waits on CLOCK_MONOTONIC. */
+static pthread_once_t conds_once = PTHREAD_ONCE_INIT;
+static pthread_cond_t cancelled_cond; /* a cancel happened (token_waiters) */
+static pthread_cond_t timer_cond;     /* the timed list changed */
+static unsigned token_waiters;        /* threads in cr_token_wait */
+static struct cr_source *timed_head;  /* sources the timer thread runs */
+static bool timer_running;
+
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void wake_cb(struct ev_loop *loop, ev_async *w, int revents);
+static void cleanup_cb(struct ev_loop *loop, ev_cleanup *w, int revents);
 
 /*
  * Causes.
@@ -112,6 +168,14 @@ cr_cause_set(struct cr_cause *cause, enum cr_cause_kind kind, int signo,
 	cause->origin[n] = '\0';
 	cause->kind = kind;
 	cause->signo = signo;
+	cause->data = NULL;
+}
+
+void
+cr_cause_set_custom(struct cr_cause *cause, const char *text, void *data)
+{
+	cr_cause_set(cause, CR_CAUSE_CUSTOM, 0, text);
+	cause->data = data;
 }
 
 int
@@ -153,6 +217,9 @@ cr_cause_format(const struct cr_cause *cause, char *buf, size_t len)
 		return snprintf(buf, len, "parent-deadline");
 	case CR_CAUSE_ALLOCATION_END:
 		return snprintf(buf, len, "allocation-end");
+	case CR_CAUSE_CUSTOM:
+		return snprintf(buf, len, "custom%s%.*s",
+		    origin_len > 0 ? ":" : "", origin_len, cause->origin);
 	case CR_CAUSE_NONE:
 	default:
 		return snprintf(buf, len, "%s", "");
@@ -178,11 +245,13 @@ is_cancelled(const struct cr_source *src)
 	return atomic_load_explicit(&src->cancelled, memory_order_relaxed);
 }
 
-/* Whether this is the loop thread of T (false for a tree without loop). */
+/* Whether this is the loop thread of T (false for a tree without loop).
+ * Once T's loop is gone (cleanup_cb), every thread counts as it. */
 static bool
 on_loop_thread(const struct tree *t)
 {
-	return t != NULL && pthread_equal(t->loop_thread, pthread_self());
+	return t != NULL && (t->loop == NULL ||
+	    pthread_equal(t->loop_thread, pthread_self()));
 }
 
 /* Wakes T's loop thread.  Called with the lock held, which keeps T alive:
@@ -190,7 +259,64 @@ on_loop_thread(const struct tree *t)
 static void
 wake(struct tree *t)
 {
-	ev_async_send(t->loop, &t->wake);
+	if (t->loop != NULL)
+		ev_async_send(t->loop, &t->wake);
+}
+
+/* Makes FD, SRC's eventfd, readable for good. */
+static void
+signal_fd(int fd)
+{
+	uint64_t one = 1;
+
+	/* Only a full counter fails (EAGAIN), and it is readable then. */
+	if (write(fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+/* Writes CLOCK_MONOTONIC time WHEN (seconds) into *TS. */
+static void
+to_timespec(double when, struct timespec *ts)
+{
+	ts->tv_sec = (time_t)when;
+	ts->tv_nsec = (long)((when - (double)ts->tv_sec) * 1e9);
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+	if (ts->tv_nsec < 0)
+		ts->tv_nsec = 0;
+}
+
+/* After fork(2) the child has no timer thread: a deadline set there starts
+ * one.  (The list's sources keep their deadlines, unrun until then.) */
+static void
+forget_timer_thread(void)
+{
+	timer_running = false;
+}
+
+static void
+init_conds(void)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&cancelled_cond, &attr);
+	pthread_cond_init(&timer_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_atfork(NULL, NULL, forget_timer_thread);
+}
+
+/* The cause SRC's deadline cancels it with. */
+static void
+deadline_cause(const struct cr_source *src, struct cr_cause *cause)
+{
+	if (src->timeout_cause != NULL)
+		*cause = *src->timeout_cause;
+	else
+		cr_cause_set(cause, CR_CAUSE_TIMEOUT, 0, src->name);
 }
 
 static void
@@ -294,12 +420,7 @@ sleep_until(double deadline)
 {
 	struct timespec ts;
 
-	ts.tv_sec = (time_t)deadline;
-	ts.tv_nsec = (long)((deadline - (double)ts.tv_sec) * 1e9);
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	to_timespec(deadline, &ts);
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
 	    EINTR)
 		continue;
@@ -313,6 +434,8 @@ apply_timer(struct cr_source *src)
 	struct ev_loop *loop = src->tree->loop;
 	double after;
 
+	if (loop == NULL)
+		return;
 	ev_timer_stop(loop, &src->timer);
 	if (is_cancelled(src) || src->deadline == INFINITY)
 		return;
@@ -336,6 +459,65 @@ queue_arm(struct cr_source *src)
 	wake(t);
 }
 
+/* Puts SRC on the timed list, or takes it off. */
+static void
+timed_insert(struct cr_source *src)
+{
+	src->timed = true;
+	src->timed_prev = NULL;
+	src->timed_next = timed_head;
+	if (timed_head != NULL)
+		timed_head->timed_prev = src;
+	timed_head = src;
+}
+
+static void
+timed_remove(struct cr_source *src)
+{
+	if (!src->timed)
+		return;
+	if (src->timed_prev != NULL)
+		src->timed_prev->timed_next = src->timed_next;
+	else
+		timed_head = src->timed_next;
+	if (src->timed_next != NULL)
+		src->timed_next->timed_prev = src->timed_prev;
+	src->timed_prev = src->timed_next = NULL;
+	src->timed = false;
+}
+
+/* Takes every registration off SRC's list, so that a source freed before
+ * its registrations were removed leaves none pointing at it. */
+static void
+detach_registrations(struct cr_source *src)
+{
+	struct cr_registration *reg;
+
+	while ((reg = src->reg_head) != NULL) {
+		reg_unlink(&src->reg_head, &src->reg_tail, reg);
+		reg->state = REG_IDLE;
+		reg->src = NULL;
+	}
+}
+
+/* Takes SRC's links off its parents' lists and frees them. */
+static void
+unlink_links(struct cr_source *src)
+{
+	struct cr_registration *reg;
+	size_t i;
+
+	for (i = 0; i < src->n_links; i++) {
+		reg = &src->links[i];
+		if (reg->state == REG_LINKED)
+			reg_unlink(&reg->src->reg_head, &reg->src->reg_tail,
+			    reg);
+	}
+	free(src->links);
+	src->links = NULL;
+	src->n_links = 0;
+}
+
 /* Frees SRC, whose last reference is gone, and returns its parent, whose
  * reference SRC held.  On the loop thread; or on any thread if SRC has no
  * watcher to stop: it is not a root with a loop and has no deadline (its
@@ -346,8 +528,16 @@ destroy(struct cr_source *src)
 	struct cr_source *parent = src->parent;
 	struct tree *t = src->tree;
 
-	if (on_loop_thread(t))
+	CHECK_SOURCE(src);
+	if (on_loop_thread(t) && t->loop != NULL)
 		ev_timer_stop(t->loop, &src->timer);
+	detach_registrations(src);
+	unlink_links(src);
+	timed_remove(src);
+	if (src->efd >= 0)
+		close(src->efd);
+	free(src->timeout_cause);
+	src->magic = 0;
 	if (parent != NULL) {
 		if (src->prev_sibling != NULL)
 			src->prev_sibling->next_sibling = src->next_sibling;
@@ -358,8 +548,11 @@ destroy(struct cr_source *src)
 		else
 			parent->last_child = src->prev_sibling;
 	} else if (t != NULL) {
-		ev_ref(t->loop);
-		ev_async_stop(t->loop, &t->wake);
+		if (t->loop != NULL) {
+			ev_ref(t->loop);
+			ev_async_stop(t->loop, &t->wake);
+			ev_cleanup_stop(t->loop, &t->cleanup);
+		}
 		free(t);
 	}
 	free(src);
@@ -380,6 +573,8 @@ unref(struct cr_source *src)
 	struct tree *t;
 
 	while (src != NULL) {
+		if (src == &none_source)
+			return;
 		if (src->refs > 1) {
 			src->refs--;
 			return;
@@ -452,6 +647,8 @@ mark(struct cr_source *src, const struct cr_cause *cause)
 		n->cause = *cause;
 		atomic_store_explicit(&n->cancelled, true,
 		    memory_order_release);
+		if (n->efd >= 0)
+			signal_fd(n->efd);
 		n->refs++;
 		n->cancel_next = NULL;
 		*tail = n;
@@ -461,53 +658,125 @@ mark(struct cr_source *src, const struct cr_cause *cause)
 }
 
 /*
+ * The timer thread, for the deadlines of trees without a loop.  It cancels
+ * on its own thread, with the lock released and a reference held.
+ */
+static void *
+timer_main(void *arg)
+{
+	struct cr_source *src, *s;
+	struct cr_cause cause;
+	struct timespec ts;
+
+	(void)arg;
+	pthread_mutex_lock(&tree_lock);
+	for (;;) {
+		src = NULL;
+		for (s = timed_head; s != NULL; s = s->timed_next)
+			if (src == NULL || s->deadline < src->deadline)
+				src = s;
+		if (src == NULL)
+			break;
+		if (src->deadline > cr_now()) {
+			to_timespec(src->deadline, &ts);
+			pthread_cond_timedwait(&timer_cond, &tree_lock, &ts);
+			continue;
+		}
+		timed_remove(src);
+		deadline_cause(src, &cause);
+		src->refs++;
+		pthread_mutex_unlock(&tree_lock);
+		cr_source_cancel(src, &cause);
+		pthread_mutex_lock(&tree_lock);
+		unref(src);
+	}
+	timer_running = false;
+	pthread_mutex_unlock(&tree_lock);
+	return NULL;
+}
+
+/* Makes sure the timer thread runs and looks at the timed list again.
+ * Returns 0 or a negative errno. */
+static int
+timer_start(void)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	sigset_t all, old;
+	int rc;
+
+	if (timer_running) {
+		pthread_cond_signal(&timer_cond);
+		return 0;
+	}
+	/* Signals are for the program's threads, never for ours. */
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&thread, &attr, timer_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		return -rc;
+	timer_running = true;
+	return 0;
+}
+
+/*
  * Sources.
  */
 
-struct cr_source *
-cr_source_new(struct ev_loop *loop, struct cr_source *parent,
-    const char *name)
+int
+cr_source_new(struct cr_source **srcp, struct ev_loop *loop,
+    struct cr_source *parent, const char *name)
 {
 	struct cr_source *src;
 	struct tree *t;
 	size_t len;
 
-	if (parent != NULL && loop != NULL &&
-	    (parent->tree == NULL || parent->tree->loop != loop)) {
-		errno = EINVAL;
-		return NULL;
+	if (parent != NULL) {
+		CHECK_SOURCE(parent);
+		if (parent == &none_source || (loop != NULL &&
+		    (parent->tree == NULL || parent->tree->loop != loop)))
+			return -EINVAL;
 	}
 	if (name == NULL)
 		name = "";
 	len = strlen(name);
-	if ((src = calloc(1, sizeof(*src) + len + 1)) == NULL) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if ((src = calloc(1, sizeof(*src) + len + 1)) == NULL)
+		return -ENOMEM;
 	memcpy(src->name, name, len + 1);
+	src->magic = SOURCE_MAGIC;
 	src->token.src = src;
 	src->refs = 1;
 	atomic_init(&src->cancelled, false);
 	src->deadline = INFINITY;
+	src->efd = -1;
 	ev_timer_init(&src->timer, timer_cb, 0., 0.);
 
 	if (parent == NULL) {
-		if (loop == NULL)
-			return src;
+		if (loop == NULL) {
+			*srcp = src;
+			return 0;
+		}
 		if ((t = calloc(1, sizeof(*t))) == NULL) {
 			free(src);
-			errno = ENOMEM;
-			return NULL;
+			return -ENOMEM;
 		}
 		t->loop = loop;
 		t->loop_thread = pthread_self();
 		t->root = src;
 		ev_async_init(&t->wake, wake_cb);
 		ev_async_start(loop, &t->wake);
-		/* A tree alone must not keep ev_run from returning. */
+		/* A tree alone must not keep ev_run from returning.  (A
+		 * cleanup watcher takes no count of its own.) */
 		ev_unref(loop);
+		ev_cleanup_init(&t->cleanup, cleanup_cb);
+		ev_cleanup_start(loop, &t->cleanup);
 		src->tree = t;
-		return src;
+		*srcp = src;
+		return 0;
 	}
 
 	pthread_mutex_lock(&tree_lock);
@@ -526,12 +795,72 @@ cr_source_new(struct ev_loop *loop, struct cr_source *parent,
 		    memory_order_release);
 	}
 	pthread_mutex_unlock(&tree_lock);
-	return src;
+	*srcp = src;
+	return 0;
+}
+
+int
+cr_source_new_linked(struct cr_source **srcp, struct ev_loop *loop,
+    struct cr_token *const *parents, size_t n, const char *name)
+{
+	struct cr_source *src, *p, *only = NULL;
+	struct cr_registration *links, *reg;
+	size_t i, live = 0;
+	int rc;
+
+	if (n > 0 && parents == NULL)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		p = TOKEN(parents[i])->src;
+		CHECK_SOURCE(p);
+		if (p != &none_source) {
+			only = p;
+			live++;
+		}
+	}
+	/* One parent whose loop it can share: a child in its tree. */
+	if (live == 1 && (loop == NULL ||
+	    (only->tree != NULL && only->tree->loop == loop)))
+		return cr_source_new(srcp, NULL, only, name);
+	if ((rc = cr_source_new(&src, loop, NULL, name)) < 0)
+		return rc;
+	if (live == 0) {
+		*srcp = src;
+		return 0;
+	}
+	if ((links = calloc(live, sizeof(*links))) == NULL) {
+		cr_source_free(src);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&tree_lock);
+	src->links = links;
+	for (i = 0; i < n; i++) {
+		if ((p = TOKEN(parents[i])->src) == &none_source)
+			continue;
+		reg = &links[src->n_links++];
+		reg->src = p;
+		reg->arg = src;
+		reg->flags = REG_LINK;
+		if (!is_cancelled(p)) {
+			reg->state = REG_LINKED;
+			reg_append(&p->reg_head, &p->reg_tail, reg);
+		} else if (!is_cancelled(src)) {
+			/* Nothing is registered on SRC yet: no callback to
+			 * run, no fd to signal. */
+			src->cause = p->cause;
+			atomic_store_explicit(&src->cancelled, true,
+			    memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&tree_lock);
+	*srcp = src;
+	return 0;
 }
 
 struct cr_source *
 cr_source_ref(struct cr_source *src)
 {
+	CHECK_SOURCE(src);
 	pthread_mutex_lock(&tree_lock);
 	src->refs++;
 	pthread_mutex_unlock(&tree_lock);
@@ -543,6 +872,7 @@ cr_source_free(struct cr_source *src)
 {
 	if (src == NULL)
 		return;
+	CHECK_SOURCE(src);
 	pthread_mutex_lock(&tree_lock);
 	/* Sources other threads let go of may be waiting for the loop
 	 * thread; free them now rather than at the next wake-up. */
@@ -555,18 +885,19 @@ cr_source_free(struct cr_source *src)
 const char *
 cr_source_name(const struct cr_source *src)
 {
+	CHECK_SOURCE(src);
 	return src->name;
 }
 
 int
 cr_source_cancel(struct cr_source *src, const struct cr_cause *cause)
 {
-	struct tree *t = src->tree;
-	bool here = t == NULL || on_loop_thread(t);
-	struct cr_source *list, *s, *next;
-	struct cr_registration *reg;
+	struct cr_source *list, *tail, *s, *next, *linked;
+	struct cr_registration *reg, *next_reg;
+	struct tree *t;
 	struct cr_cause c;
 
+	CHECK_SOURCE(src);
 	if (cause != NULL) {
 		c = *cause;
 		c.origin[sizeof(c.origin) - 1] = '\0';
@@ -577,32 +908,57 @@ cr_source_cancel(struct cr_source *src, const struct cr_cause *cause)
 		cr_cause_set(&c, CR_CAUSE_USER, 0, NULL);
 
 	pthread_mutex_lock(&tree_lock);
-	if (is_cancelled(src)) {
+	if (is_cancelled(src) || src == &none_source) {
 		pthread_mutex_unlock(&tree_lock);
 		return 0;
 	}
 	list = mark(src, &c);
 
+	/* Linked sources follow, with the cause of the source they are
+	 * linked to, and so do theirs: the list grows as it is walked. */
+	for (tail = list; tail->cancel_next != NULL; tail = tail->cancel_next)
+		continue;
+	for (s = list; s != NULL; s = s->cancel_next) {
+		for (reg = s->reg_head; reg != NULL; reg = next_reg) {
+			next_reg = reg->next;
+			if (!(reg->flags & REG_LINK))
+				continue;
+			reg_unlink(&s->reg_head, &s->reg_tail, reg);
+			reg->state = REG_IDLE;
+			linked = reg->arg;
+			if (is_cancelled(linked))
+				continue;
+			tail->cancel_next = mark(linked, &s->cause);
+			while (tail->cancel_next != NULL)
+				tail = tail->cancel_next;
+		}
+	}
+
 	/* Stop the deadline timers.  Off the loop thread a timer may still
 	 * fire before the loop stops it; it then finds its source
 	 * cancelled. */
-	for (s = list; s != NULL && t != NULL; s = s->cancel_next) {
+	for (s = list; s != NULL; s = s->cancel_next) {
 		if (s->deadline == INFINITY)
 			continue;
-		if (here)
-			ev_timer_stop(t->loop, &s->timer);
-		else
+		if ((t = s->tree) == NULL)
+			timed_remove(s);
+		else if (!on_loop_thread(t))
 			queue_arm(s);
+		else if (t->loop != NULL)
+			ev_timer_stop(t->loop, &s->timer);
 	}
-	if (!here)
-		wake(t);
+	if (src->tree != NULL && !on_loop_thread(src->tree))
+		wake(src->tree);
+	if (token_waiters > 0)
+		pthread_cond_broadcast(&cancelled_cond);
 
 	/* The references taken by mark keep each source, and so its
 	 * cause, alive while the lock is released for its callbacks. */
 	for (s = list; s != NULL; s = s->cancel_next) {
 		while ((reg = s->reg_tail) != NULL) {
 			reg_unlink(&s->reg_head, &s->reg_tail, reg);
-			if ((reg->flags & CR_REG_LOOP) && !here)
+			if ((reg->flags & CR_REG_LOOP) &&
+			    !on_loop_thread(s->tree))
 				queue_for_loop(reg);
 			else
 				run(reg, &s->cause);
@@ -621,26 +977,68 @@ cr_source_cancel_after(struct cr_source *src, double secs)
 {
 	struct tree *t = src->tree;
 	struct cr_cause cause;
+	int rc = 0;
 
+	CHECK_SOURCE(src);
 	if (isnan(secs) || secs < 0)
 		return -EINVAL;
-	if (t == NULL)
-		return -ENOTSUP;
 	if (secs == 0) {
-		cr_cause_set(&cause, CR_CAUSE_TIMEOUT, 0, src->name);
+		pthread_mutex_lock(&tree_lock);
+		deadline_cause(src, &cause);
+		pthread_mutex_unlock(&tree_lock);
 		cr_source_cancel(src, &cause);
 		return 0;
 	}
+	if (t == NULL)
+		pthread_once(&conds_once, init_conds);
 	pthread_mutex_lock(&tree_lock);
-	if (!is_cancelled(src)) {
+	if (is_cancelled(src))
+		;
+	else if (t != NULL) {
 		src->deadline = isinf(secs) ? INFINITY : cr_now() + secs;
 		if (on_loop_thread(t))
 			apply_timer(src);
 		else
 			queue_arm(src);
+	} else if (isinf(secs)) {
+		src->deadline = INFINITY;
+		timed_remove(src);
+	} else {
+		src->deadline = cr_now() + secs;
+		if (!src->timed)
+			timed_insert(src);
+		if ((rc = timer_start()) < 0) {
+			timed_remove(src);
+			src->deadline = INFINITY;
+		}
 	}
 	pthread_mutex_unlock(&tree_lock);
-	return 0;
+	return rc;
+}
+
+int
+cr_source_cancel_after_cause(struct cr_source *src, double secs,
+    const struct cr_cause *cause)
+{
+	struct cr_cause *copy = NULL, *old;
+
+	CHECK_SOURCE(src);
+	if (isnan(secs) || secs < 0)
+		return -EINVAL;
+	if (cause != NULL) {
+		if ((copy = malloc(sizeof(*copy))) == NULL)
+			return -ENOMEM;
+		*copy = *cause;
+		copy->origin[sizeof(copy->origin) - 1] = '\0';
+		if (copy->kind == CR_CAUSE_NONE)
+			copy->kind = CR_CAUSE_TIMEOUT;
+	}
+	pthread_mutex_lock(&tree_lock);
+	old = src->timeout_cause;
+	src->timeout_cause = copy;
+	pthread_mutex_unlock(&tree_lock);
+	free(old);
+	return cr_source_cancel_after(src, secs);
 }
 
 /* A source's deadline timer expired.  The source is alive: a source with a
@@ -669,6 +1067,7 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		pthread_mutex_unlock(&tree_lock);
 		return;
 	}
+	deadline_cause(src, &cause);
 	pthread_mutex_unlock(&tree_lock);
 	/* The last stretch, to the microsecond rather than libev's
 	 * millisecond; a cancel from another thread meanwhile wins. */
@@ -676,7 +1075,6 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		sleep_until(deadline);
 	if (is_cancelled(src))
 		return;
-	cr_cause_set(&cause, CR_CAUSE_TIMEOUT, 0, src->name);
 	cr_source_cancel(src, &cause);
 }
 
@@ -711,18 +1109,64 @@ wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 }
 
 /*
+ * The loop is being destroyed while the tree still uses it: the root
+ * should have been freed first.  Debug builds stop here.  Otherwise the
+ * tree goes on without it: every thread counts as its loop thread, so
+ * CR_REG_LOOP callbacks run on the cancelling thread and sources are freed
+ * on any; its deadlines no longer fire.
+ */
+static void
+cleanup_cb(struct ev_loop *loop, ev_cleanup *w, int revents)
+{
+	struct tree *t = (struct tree *)(void *)((char *)w -
+	    offsetof(struct tree, cleanup));
+
+	(void)loop;
+	(void)revents;
+	assert(!"libev loop destroyed before the root source was freed");
+	pthread_mutex_lock(&tree_lock);
+	t->loop = NULL;
+	pthread_mutex_unlock(&tree_lock);
+}
+
+/*
  * Tokens and registrations.
  */
 
 struct cr_token *
 cr_source_token(struct cr_source *src)
 {
+	CHECK_SOURCE(src);
 	return &src->token;
+}
+
+struct cr_token *
+cr_token_none(void)
+{
+	return &none_source.token;
+}
+
+struct cr_token *
+cr_token_ref(struct cr_token *tok)
+{
+	tok = TOKEN(tok);
+	if (tok->src != &none_source)
+		cr_source_ref(tok->src);
+	return tok;
+}
+
+void
+cr_token_unref(struct cr_token *tok)
+{
+	if (tok != NULL && tok->src != &none_source)
+		cr_source_free(tok->src);
 }
 
 bool
 cr_token_cancelled(const struct cr_token *tok)
 {
+	tok = TOKEN(tok);
+	CHECK_SOURCE(tok->src);
 	return atomic_load_explicit(&tok->src->cancelled,
 	    memory_order_acquire);
 }
@@ -739,32 +1183,116 @@ cr_token_cause(const struct cr_token *tok, struct cr_cause *cause)
 	/* The cause is written before the release store of cancelled and
 	 * never again. */
 	if (cr_token_cancelled(tok))
-		*cause = tok->src->cause;
+		*cause = TOKEN(tok)->src->cause;
 	else
 		cr_cause_set(cause, CR_CAUSE_NONE, 0, NULL);
+}
+
+/* The earliest own deadline of SRC, its ancestors and the parents it is
+ * still linked to, and theirs. */
+static double
+deadline_of(const struct cr_source *src)
+{
+	const struct cr_source *s;
+	double deadline = INFINITY, d;
+	size_t i;
+
+	for (s = src; s != NULL; s = s->parent) {
+		if (s->deadline < deadline)
+			deadline = s->deadline;
+		for (i = 0; i < s->n_links; i++) {
+			if (s->links[i].state != REG_LINKED)
+				continue;
+			if ((d = deadline_of(s->links[i].src)) < deadline)
+				deadline = d;
+		}
+	}
+	return deadline;
 }
 
 double
 cr_token_deadline(const struct cr_token *tok)
 {
-	const struct cr_source *s;
-	double deadline = INFINITY;
+	double deadline;
 
+	tok = TOKEN(tok);
+	CHECK_SOURCE(tok->src);
 	pthread_mutex_lock(&tree_lock);
-	for (s = tok->src; s != NULL; s = s->parent)
-		if (s->deadline < deadline)
-			deadline = s->deadline;
+	deadline = deadline_of(tok->src);
 	pthread_mutex_unlock(&tree_lock);
 	return deadline;
+}
+
+int
+cr_token_fd(struct cr_token *tok)
+{
+	struct cr_source *src = TOKEN(tok)->src;
+	int fd;
+
+	CHECK_SOURCE(src);
+	pthread_mutex_lock(&tree_lock);
+	if ((fd = src->efd) < 0) {
+		if ((fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+			fd = -errno;
+			pthread_mutex_unlock(&tree_lock);
+			return fd;
+		}
+		src->efd = fd;
+		if (is_cancelled(src))
+			signal_fd(fd);
+	}
+	pthread_mutex_unlock(&tree_lock);
+	return fd;
+}
+
+/* Beyond this many seconds a wait has no end (a timespec would overflow
+ * long before INFINITY). */
+#define WAIT_FOREVER (100.0 * 365 * 86400)
+
+int
+cr_token_wait(const struct cr_token *tok, double secs)
+{
+	const struct cr_source *src;
+	struct timespec ts;
+	bool forever = secs > WAIT_FOREVER;
+	int rc = 0;
+
+	tok = TOKEN(tok);
+	src = tok->src;
+	if (isnan(secs) || secs < 0)
+		return -EINVAL;
+	if (cr_token_cancelled(tok))
+		return 0;
+	if (secs == 0)
+		return -ETIMEDOUT;
+	pthread_once(&conds_once, init_conds);
+	if (!forever)
+		to_timespec(cr_now() + secs, &ts);
+	pthread_mutex_lock(&tree_lock);
+	token_waiters++;
+	while (!is_cancelled(src)) {
+		if (forever)
+			pthread_cond_wait(&cancelled_cond, &tree_lock);
+		else if (pthread_cond_timedwait(&cancelled_cond, &tree_lock,
+		    &ts) == ETIMEDOUT) {
+			if (!is_cancelled(src))
+				rc = -ETIMEDOUT;
+			break;
+		}
+	}
+	token_waiters--;
+	pthread_mutex_unlock(&tree_lock);
+	return rc;
 }
 
 int
 cr_token_register(struct cr_token *tok, struct cr_registration *reg,
     int flags, cr_cancel_cb *cb, void *arg)
 {
-	struct cr_source *src = tok->src;
+	struct cr_source *src = TOKEN(tok)->src;
 	struct cr_cause cause;
 
+	CHECK_SOURCE(src);
 	if ((flags & ~CR_REG_LOOP) != 0 || cb == NULL ||
 	    ((flags & CR_REG_LOOP) && src->tree == NULL))
 		return -EINVAL;
@@ -799,12 +1327,14 @@ cr_registration_remove(struct cr_registration *reg)
 	switch (reg->state) {
 	case REG_LINKED:
 		src = reg->src;
+		CHECK_SOURCE(src);
 		reg_unlink(&src->reg_head, &src->reg_tail, reg);
 		reg->state = REG_IDLE;
 		removed = 1;
 		break;
 	case REG_QUEUED:
 		src = reg->src;
+		CHECK_SOURCE(src);
 		reg_unlink(&src->tree->queue_head, &src->tree->queue_tail, reg);
 		reg->state = REG_IDLE;
 		unref(src);
@@ -827,4 +1357,103 @@ cr_registration_remove(struct cr_registration *reg)
 	}
 	pthread_mutex_unlock(&tree_lock);
 	return removed;
+}
+
+/*
+ * Cancellable blocking calls.
+ */
+
+int
+cr_sleep(const struct cr_token *tok, double secs)
+{
+	int rc = cr_token_wait(tok, secs);
+
+	if (rc == 0)
+		return -ECANCELED;
+	return rc == -ETIMEDOUT ? 0 : rc;
+}
+
+int
+cr_poll(struct cr_token *tok, struct pollfd *fds, size_t nfds, int timeout)
+{
+	struct pollfd few[16], *p = few;
+	size_t i;
+	int fd, rc;
+
+	tok = TOKEN(tok);
+	if (cr_token_cancelled(tok))
+		return -ECANCELED;
+	if (tok->src == &none_source) {
+		rc = poll(fds, nfds, timeout);
+		return rc < 0 ? -errno : rc;
+	}
+	if ((fd = cr_token_fd(tok)) < 0)
+		return fd;
+	if (nfds >= sizeof(few) / sizeof(few[0]) &&
+	    (p = calloc(nfds + 1, sizeof(*p))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < nfds; i++)
+		p[i] = fds[i];
+	p[nfds].fd = fd;
+	p[nfds].events = POLLIN;
+	p[nfds].revents = 0;
+	rc = poll(p, nfds + 1, timeout);
+	if (rc < 0)
+		rc = -errno;
+	else if (p[nfds].revents != 0)
+		rc = -ECANCELED;
+	else
+		for (i = 0; i < nfds; i++)
+			fds[i].revents = p[i].revents;
+	if (p != few)
+		free(p);
+	return rc;
+}
+
+int
+cr_waitpid(struct cr_token *tok, pid_t pid, int *status, int options)
+{
+	struct pollfd p[2];
+	pid_t got;
+	int fd, pidfd, rc, st = 0, saved;
+
+	if (pid <= 0 || (options & ~WNOHANG) != 0)
+		return -EINVAL;
+	tok = TOKEN(tok);
+	if (cr_token_cancelled(tok))
+		return -ECANCELED;
+	if (!(options & WNOHANG) && tok->src != &none_source) {
+		if ((fd = cr_token_fd(tok)) < 0)
+			return fd;
+		pidfd = cri_pidfd_open(pid);
+		if (pidfd >= 0) {
+			p[0].fd = pidfd;
+			p[1].fd = fd;
+			p[0].events = p[1].events = POLLIN;
+			p[0].revents = p[1].revents = 0;
+			rc = poll(p, 2, -1);
+			saved = errno;
+			close(pidfd);
+			if (rc < 0)
+				return -saved;
+			/* Both at once: the child's end is news worth
+			 * more than the cancel, which stays. */
+			if (p[0].revents == 0)
+				return -ECANCELED;
+		} else if (errno != ESRCH) {
+			/* No pidfd (ENOSYS, EMFILE): look every 10 ms. */
+			while ((got = waitpid(pid, &st, WNOHANG)) == 0)
+				if (cr_token_wait(tok, 0.01) == 0)
+					return -ECANCELED;
+			goto done;
+		}
+		/* ESRCH: no such process; waitpid says what it was. */
+	}
+	got = waitpid(pid, &st, options);
+done:
+	if (got < 0)
+		return -errno;
+	if (got > 0 && status != NULL)
+		*status = st;
+	return (int)got;
 }

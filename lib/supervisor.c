@@ -306,14 +306,14 @@ build_groups(struct sup *sup, const struct cr_node *node, struct group *parent)
 	const struct cr_node *c;
 	struct group *g;
 	struct job *job;
+	int rc;
 
 	g = &sup->groups[node->index];
 	g->node = node;
 	g->parent = parent;
-	g->src = cr_source_new(parent == NULL ? sup->loop : NULL,
-	    parent == NULL ? NULL : parent->src, node->name);
-	if (g->src == NULL)
-		return -errno;
+	if ((rc = cr_source_new(&g->src, parent == NULL ? sup->loop : NULL,
+	    parent == NULL ? NULL : parent->src, node->name)) < 0)
+		return rc;
 	if (isfinite(node->timeout))
 		cr_source_cancel_after(g->src, node->timeout);
 	for (c = node->children; c != NULL; c = c->next)
@@ -338,15 +338,16 @@ build_groups(struct sup *sup, const struct cr_node *node, struct group *parent)
 			/* Out of reach of the group's cancellation (it runs
 			 * because of it), bounded by its own timeout. */
 			g->cleanups[g->n_cleanups++] = job;
-			job->src = cr_source_new(sup->loop, NULL, c->name);
+			rc = cr_source_new(&job->src, sup->loop, NULL,
+			    c->name);
 		} else {
 			g->n_children++;
 			if (c->main)
 				g->main = job;
-			job->src = cr_source_new(NULL, g->src, c->name);
+			rc = cr_source_new(&job->src, NULL, g->src, c->name);
 		}
-		if (job->src == NULL)
-			return -errno;
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -541,11 +542,9 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 		goto out;
 	cri_progress_start(&sup);
 	sup.sweeper->group = &sup.groups[0];
-	sup.sweeper->src = cr_source_new(NULL, sup.groups[0].src, "");
-	if (sup.sweeper->src == NULL) {
-		rc = -ENOMEM;
+	if ((rc = cr_source_new(&sup.sweeper->src, NULL, sup.groups[0].src,
+	    "")) < 0)
 		goto out;
-	}
 	cri_terminal_start(&sup);
 	if ((rc = cri_deps_init(&sup)) < 0)
 		goto out;

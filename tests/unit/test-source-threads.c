@@ -3,7 +3,8 @@
  * cancels of one source, removal waiting for a callback running on another
  * thread, cancels and deadlines requested off the loop thread, and a stress
  * run that checks that every registration either ran exactly once or was
- * removed before it ran.  Everything is bounded in time: loops run with a
+ * removed before it ran, and one of the token API without a loop (fds,
+ * waits, sources linked from tokens, the timer thread).  Everything is bounded in time: loops run with a
  * watchdog timer, and alarm(2) ends a run that hangs anyway.
  *
  * It must also pass, without a report, under ThreadSanitizer:
@@ -13,6 +14,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -78,10 +80,11 @@ run_loop(double limit)
 static struct cr_source *
 new_source(struct ev_loop *l, struct cr_source *parent, const char *name)
 {
-	struct cr_source *src = cr_source_new(l, parent, name);
+	struct cr_source *src = NULL;
+	int rc = cr_source_new(&src, l, parent, name);
 
-	if (src == NULL) {
-		tap_diag("cr_source_new(%s): %s", name, strerror(errno));
+	if (rc < 0) {
+		tap_diag("cr_source_new(%s): %s", name, strerror(-rc));
 		abort();
 	}
 	return src;
@@ -665,6 +668,169 @@ test_stress(void)
 	cr_source_free(root);
 }
 
+/*
+ * The token API without a loop, under threads: workers make sources from
+ * the tokens of shared sources (one parent: a child; two: linked), give
+ * them deadlines run by the timer thread, wait on them with
+ * cr_token_wait, cr_poll and their cr_token_fd, and cancel them, while a
+ * churn thread replaces, cancels and times out the shared sources.
+ * Checks: a wait that says cancelled saw a cancelled token, the fd is
+ * readable exactly when the token is cancelled, and a cancelled parent's
+ * linked source is cancelled too.
+ */
+#define TOK_WORKERS 4
+#define TOK_ITERATIONS 1500
+#define TOK_SLOTS 4
+
+static struct cr_source *tok_slots[TOK_SLOTS];
+static atomic_int tok_done;
+static atomic_long tok_waited, tok_cancelled, tok_linked;
+
+static struct cr_source *
+tok_grab(unsigned slot)
+{
+	struct cr_source *src;
+
+	pthread_mutex_lock(&slot_lock);
+	src = cr_source_ref(tok_slots[slot]);
+	pthread_mutex_unlock(&slot_lock);
+	return src;
+}
+
+static int
+fd_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+static void *
+tok_worker(void *arg)
+{
+	unsigned rs = 88172645u + 104729u * (unsigned)(intptr_t)arg;
+	struct cr_source *a, *b, *s;
+	struct cr_token *parents[2];
+	int it, fd, rc, n;
+
+	for (it = 0; it < TOK_ITERATIONS; it++) {
+		a = tok_grab(rnd(&rs) % TOK_SLOTS);
+		b = tok_grab(rnd(&rs) % TOK_SLOTS);
+		parents[0] = cr_source_token(a);
+		parents[1] = cr_source_token(b);
+		n = 1 + (int)(rnd(&rs) % 2);
+		if (cr_source_new_linked(&s, NULL, parents, (size_t)n,
+		    "w") != 0) {
+			bad();
+			goto next;
+		}
+		atomic_fetch_add(&tok_linked, n == 2);
+		if (rnd(&rs) % 3 == 0)
+			cr_source_cancel_after(s, (rnd(&rs) % 3) / 1000.0);
+		fd = rnd(&rs) % 2 ? cr_token_fd(cr_source_token(s)) : -1;
+		switch (rnd(&rs) % 8) {
+		case 0:
+		case 1:
+			rc = cr_token_wait(cr_source_token(s), 0.001);
+			if (rc == 0 && !cr_token_cancelled(cr_source_token(s)))
+				bad();
+			atomic_fetch_add(&tok_waited, 1);
+			break;
+		case 2:
+		case 3:
+			rc = cr_poll(cr_source_token(s), NULL, 0, 1);
+			if (rc == -ECANCELED &&
+			    !cr_token_cancelled(cr_source_token(s)))
+				bad();
+			if (rc != 0 && rc != -ECANCELED)
+				bad();
+			break;
+		case 4:
+			cr_source_cancel(s, NULL);
+			break;
+		case 5:
+			if (rnd(&rs) % 4 == 0)
+				cr_source_cancel(rnd(&rs) % 2 ? a : b, NULL);
+			break;
+		default:
+			break;
+		}
+		/* A cancelled parent: the source follows at once, in the
+		 * same locked pass (the wait only bridges the stores). */
+		if (cr_token_cancelled(parents[0]) &&
+		    cr_token_wait(cr_source_token(s), 10) != 0)
+			bad();
+		if (cr_token_cancelled(cr_source_token(s))) {
+			atomic_fetch_add(&tok_cancelled, 1);
+			if (fd >= 0 && !fd_readable(fd))
+				bad();
+		} else if (fd >= 0 && fd_readable(fd) &&
+		    !cr_token_cancelled(cr_source_token(s)))
+			bad();
+		cr_source_free(s);
+next:
+		cr_source_free(a);
+		cr_source_free(b);
+	}
+	atomic_fetch_add(&tok_done, 1);
+	return NULL;
+}
+
+/* Replaces the shared sources, cancelling or timing out the old ones. */
+static void *
+tok_churn(void *arg)
+{
+	unsigned rs = 521288629u;
+	struct cr_source *src, *old;
+	unsigned slot;
+
+	(void)arg;
+	while (atomic_load(&tok_done) < TOK_WORKERS) {
+		src = new_source(NULL, NULL, "shared");
+		if (rnd(&rs) % 2)
+			cr_source_cancel_after(src, (rnd(&rs) % 5) / 1000.0);
+		slot = rnd(&rs) % TOK_SLOTS;
+		pthread_mutex_lock(&slot_lock);
+		old = tok_slots[slot];
+		tok_slots[slot] = src;
+		pthread_mutex_unlock(&slot_lock);
+		if (rnd(&rs) % 2)
+			cr_source_cancel(old, NULL);
+		cr_source_free(old);
+		sleep_ms(1);
+	}
+	return NULL;
+}
+
+static void
+test_stress_tokens(void)
+{
+	pthread_t t[TOK_WORKERS], churn;
+	double start = cr_now();
+	int i;
+
+	for (i = 0; i < TOK_SLOTS; i++)
+		tok_slots[i] = new_source(NULL, NULL, "shared");
+	atomic_store(&n_bad, 0);
+	for (i = 0; i < TOK_WORKERS; i++)
+		start_thread(&t[i], tok_worker, (void *)(intptr_t)i);
+	start_thread(&churn, tok_churn, NULL);
+	for (i = 0; i < TOK_WORKERS; i++)
+		pthread_join(t[i], NULL);
+	pthread_join(churn, NULL);
+	for (i = 0; i < TOK_SLOTS; i++)
+		cr_source_free(tok_slots[i]);
+	TAP_EQ_INT(atomic_load(&n_bad), 0,
+	    "token stress: waits, fds and links agree with the tokens");
+	tap_diag("%d sources (%ld linked to two), %ld cancelled, %ld waits, "
+	    "%.2fs", TOK_WORKERS * TOK_ITERATIONS, atomic_load(&tok_linked),
+	    atomic_load(&tok_cancelled), atomic_load(&tok_waited),
+	    cr_now() - start);
+	tap_ok(atomic_load(&tok_cancelled) > 0 &&
+	    atomic_load(&tok_cancelled) < TOK_WORKERS * TOK_ITERATIONS,
+	    "token stress: both cancelled and live sources seen");
+}
+
 int
 main(void)
 {
@@ -681,6 +847,7 @@ main(void)
 	test_remove_queued();
 	test_cancel_after_thread();
 	test_stress();
+	test_stress_tokens();
 	ev_loop_destroy(loop);
 	return tap_done();
 }

@@ -76,10 +76,11 @@ run_loop(double limit)
 static struct cr_source *
 new_source(struct ev_loop *l, struct cr_source *parent, const char *name)
 {
-	struct cr_source *src = cr_source_new(l, parent, name);
+	struct cr_source *src = NULL;
+	int rc = cr_source_new(&src, l, parent, name);
 
-	if (src == NULL) {
-		tap_diag("cr_source_new(%s): %s", name, strerror(errno));
+	if (rc < 0) {
+		tap_diag("cr_source_new(%s): %s", name, strerror(-rc));
 		abort();
 	}
 	return src;
@@ -400,23 +401,24 @@ test_deadline_values(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		TAP_EQ_INT(cr_source_cancel_after(job, bad[i]), -EINVAL,
 		    "cancel_after(%g) is -EINVAL", bad[i]);
-	TAP_EQ_INT(cr_source_cancel_after(plain, 1), -ENOTSUP,
-	    "a tree without a loop: -ENOTSUP");
-	TAP_EQ_INT(cr_source_cancel_after(plain_child, 0), -ENOTSUP,
-	    "also for its children, also for 0");
+	TAP_EQ_INT(cr_source_cancel_after(plain, 30), 0,
+	    "a tree without a loop has deadlines too");
+	tap_ok(cr_token_deadline(cr_source_token(plain_child)) > cr_now() + 20,
+	    "and its child sees the deadline");
+	TAP_EQ_INT(cr_source_cancel_after(plain, INFINITY), 0,
+	    "and INFINITY removes it");
+	TAP_EQ_DBL(cr_token_deadline(cr_source_token(plain_child)), INFINITY,
+	    "no deadline left below it");
 	TAP_EQ_INT(cr_token_cancelled(cr_source_token(plain_child)), 0,
 	    "and nothing was cancelled");
 
-	errno = 0;
-	bad_child = cr_source_new(loop, plain, "x");
-	tap_ok(bad_child == NULL && errno == EINVAL,
-	    "a child with a loop its parent lacks: EINVAL");
-	cr_source_free(bad_child);
-	errno = 0;
-	bad_child = cr_source_new(other, root, "x");
-	tap_ok(bad_child == NULL && errno == EINVAL,
-	    "a child with another loop than its parent's: EINVAL");
-	cr_source_free(bad_child);
+	bad_child = NULL;
+	TAP_EQ_INT(cr_source_new(&bad_child, loop, plain, "x"), -EINVAL,
+	    "a child with a loop its parent lacks: -EINVAL");
+	tap_ok(bad_child == NULL, "and *srcp is left untouched");
+	TAP_EQ_INT(cr_source_new(&bad_child, other, root, "x"), -EINVAL,
+	    "a child with another loop than its parent's: -EINVAL");
+	tap_ok(bad_child == NULL, "and *srcp is left untouched");
 
 	reset_seen();
 	cr_token_register(cr_source_token(done), &reg, 0, note_cb, (void *)1);
