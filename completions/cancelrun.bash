@@ -6,7 +6,8 @@
 # it.  What the argument is completed with follows from the option:
 # signal names (-s, --signal, each step of --term-seq), job files
 # (*.ini: -f, --jobs, --check, --plan), any file (--report, --junit), the
-# words an option accepts (--output, --leftovers, --exit-code, --color),
+# words an option accepts (--output, --leftovers, --exit-code, --notify,
+# --color),
 # or nothing (durations).  After "--" or the first word that is not an
 # option, the command and its arguments are completed as bash would.
 
@@ -68,6 +69,9 @@ _cancelrun_argument()
 		;;
 	--exit-code)
 		COMPREPLY=($(compgen -W "fold first-failure" -- "$cur"))
+		;;
+	--notify)
+		COMPREPLY=($(compgen -W "yes pass no" -- "$cur"))
 		;;
 	--color)
 		COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
