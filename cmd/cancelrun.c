@@ -83,6 +83,8 @@ struct options {
 	char **on_timeout;       /* --on-timeout, split; NULL: none */
 	double on_timeout_limit; /* --on-timeout-limit, 0: not given */
 	int color;               /* COLOR_AUTO, _ALWAYS, _NEVER */
+	enum cr_notify notify;   /* --notify */
+	bool notify_set;
 };
 
 enum { OUTPUT_AUTO = 0, OUTPUT_PREFIX, OUTPUT_RAW };
@@ -167,6 +169,9 @@ usage(void)
 "      --on-timeout-limit=DUR  how long CMD may run (30s)\n"
 "      --color=WHEN         colour the prefixes: auto (default: on a\n"
 "                           terminal, unless NO_COLOR is set), always, never\n"
+"      --notify[=MODE]      under systemd (NOTIFY_SOCKET): yes (the default)\n"
+"                           tells READY=1, STATUS=, STOPPING=1, WATCHDOG=1;\n"
+"                           pass leaves the socket to COMMAND; no: neither\n"
 "  -v, --verbose            report each decision on standard error\n"
 "  -q, --quiet              print nothing but errors\n"
 "  -h, --help               show this help and exit\n"
@@ -373,6 +378,7 @@ enum {
 	OPT_ON_TIMEOUT_LIMIT,
 	OPT_WARNINGS_FATAL,
 	OPT_COLOR,
+	OPT_NOTIFY,
 };
 
 static void
@@ -482,6 +488,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "exit-code", required_argument, NULL, OPT_EXIT_CODE },
 		{ "warnings-as-errors", no_argument, NULL, 'W' },
 		{ "color", required_argument, NULL, OPT_COLOR },
+		{ "notify", optional_argument, NULL, OPT_NOTIFY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -578,6 +585,18 @@ parse_args(int argc, char **argv, struct options *o)
 			else
 				usage_error("invalid value '%s' for --color "
 				    "(auto, always or never)", optarg);
+			break;
+		case OPT_NOTIFY:
+			if (optarg == NULL || strcmp(optarg, "yes") == 0)
+				o->notify = CR_NOTIFY_YES;
+			else if (strcmp(optarg, "pass") == 0)
+				o->notify = CR_NOTIFY_PASS;
+			else if (strcmp(optarg, "no") == 0)
+				o->notify = CR_NOTIFY_NO;
+			else
+				usage_error("invalid mode '%s' for --notify "
+				    "(yes, pass or no)", optarg);
+			o->notify_set = true;
 			break;
 		case OPT_TERM_SEQ:
 			if (cr_term_seq_parse(optarg, &o->seq) < 0)
@@ -1453,6 +1472,69 @@ inherit_deadline(const struct options *o, const struct cr_plan *plan,
 	return true;
 }
 
+/* An unsigned decimal number from the environment, or 0. */
+static unsigned long long
+env_number(const char *v)
+{
+	unsigned long long n;
+	char *end;
+
+	if (v == NULL || v[0] < '0' || v[0] > '9')
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	return *end == '\0' && errno == 0 ? n : 0;
+}
+
+/*
+ * The service manager's notification socket (--notify, `notify =`).  With
+ * yes, cancelrun tells the manager itself, and the jobs must not: it
+ * takes NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID out of its own
+ * environment, which the jobs inherit.  The watchdog is answered when
+ * WATCHDOG_USEC is set and WATCHDOG_PID, if set, names this process.
+ * With pass, the command gets NOTIFY_SOCKET and WATCHDOG_USEC to answer
+ * the manager itself; WATCHDOG_PID goes when it names cancelrun, as the
+ * command would take the watchdog for someone else's.  A malformed
+ * variable is one warning and is ignored, as CANCELRUN_DEADLINE is.
+ */
+static void
+setup_notify(const struct options *o, enum cr_notify mode,
+    struct cr_run_opts *ro)
+{
+	const char *sock = getenv(CR_NOTIFY_SOCKET_ENV);
+	const char *usec = getenv(CR_WATCHDOG_USEC_ENV);
+	const char *wpid = getenv(CR_WATCHDOG_PID_ENV);
+	bool ours = wpid == NULL || env_number(wpid) == (unsigned long long)
+	    getpid();
+
+	if (mode == CR_NOTIFY_PASS) {
+		if (wpid != NULL && ours)
+			unsetenv(CR_WATCHDOG_PID_ENV);
+		return;
+	}
+	if (mode != CR_NOTIFY_YES)
+		return;
+	if (sock != NULL && sock[0] != '\0' && cr_notify_check(sock) == 0) {
+		ro->notify_socket = sock;
+		if (usec != NULL && ours && env_number(usec) > 0)
+			ro->watchdog_interval = env_number(usec) / 2e6;
+		else if (usec != NULL && ours && !o->quiet)
+			fprintf(stderr, "%s: warning: ignoring %s='%.32s': "
+			    "expected microseconds\n", progname,
+			    CR_WATCHDOG_USEC_ENV, usec);
+	} else if (sock != NULL && sock[0] != '\0' && !o->quiet) {
+		fprintf(stderr, "%s: warning: ignoring %s='%.64s%s': expected "
+		    "an absolute path or @name shorter than 108 bytes\n",
+		    progname, CR_NOTIFY_SOCKET_ENV, sock,
+		    strlen(sock) > 64 ? "..." : "");
+	}
+	/* The value stays valid: unsetenv takes the entry out of environ,
+	 * it does not free the string. */
+	unsetenv(CR_NOTIFY_SOCKET_ENV);
+	unsetenv(CR_WATCHDOG_USEC_ENV);
+	unsetenv(CR_WATCHDOG_PID_ENV);
+}
+
 /* Writes the JSON report; false (with a message) if it was lost. */
 static bool
 report_write(const struct options *o, const struct cr_plan *plan,
@@ -1819,6 +1901,8 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		}
 		ro.contain = true;
 		ro.leftover = o->leftover;
+		setup_notify(o, o->notify_set ? o->notify : plan->notify,
+		    &ro);
 		ro.prefix_output = o->output == OUTPUT_PREFIX ||
 		    (o->output == OUTPUT_AUTO && (plan->n_jobs > 1 ||
 		    output_check_job(plan) != NULL));

@@ -6,9 +6,10 @@
 # it.  What the argument is completed with follows from the option:
 # signal names (-s, --signal, each step of --term-seq), job files
 # (*.ini: -f, --jobs, --check, --plan), any file (--report, --junit), the
-# words an option accepts (--output, --leftovers, --exit-code, --color,
-# --timeout's auto), or nothing (durations).  After "--" or the first word that is not an
-# option, the command and its arguments are completed as bash would.
+# words an option accepts (--output, --leftovers, --exit-code, --notify,
+# --color, --timeout's auto), or nothing (durations).  After "--" or the
+# first word that is not an option, the command and its arguments are
+# completed as bash would.
 
 # _cancelrun_options PROGRAM: fills _cancelrun_long (long options, with a
 # trailing "=" for those that take an argument) and _cancelrun_short
@@ -68,6 +69,9 @@ _cancelrun_argument()
 		;;
 	--exit-code)
 		COMPREPLY=($(compgen -W "fold first-failure" -- "$cur"))
+		;;
+	--notify)
+		COMPREPLY=($(compgen -W "yes pass no" -- "$cur"))
 		;;
 	--color)
 		COMPREPLY=($(compgen -W "auto always never" -- "$cur"))

@@ -526,6 +526,14 @@ enum cr_cleanup_when {
 	CR_CLEANUP_ALWAYS,      /* ... whatever the group's outcome */
 };
 
+/* What cancelrun does with a service manager's notification socket
+ * (`notify =`, --notify). */
+enum cr_notify {
+	CR_NOTIFY_NO = 0,      /* nothing: the environment passes as it is */
+	CR_NOTIFY_YES,         /* cancelrun tells the manager itself */
+	CR_NOTIFY_PASS,        /* the command gets NOTIFY_SOCKET to tell it */
+};
+
 struct cr_node {
 	enum cr_node_kind kind;
 	char *name;                 /* "" for the root */
@@ -598,6 +606,8 @@ struct cr_plan {
 	size_t n_jobs;              /* cleanup jobs included */
 	size_t n_nodes;
 	unsigned max_parallel;      /* 0: no limit */
+	enum cr_notify notify;      /* [cancelrun] notify = (for the
+	                               caller: cr_run does not read it) */
 	unsigned n_stages;          /* 1 + the highest stage of a job */
 	struct cr_plan_arena *arena; /* private: owns every string and node */
 };
@@ -693,6 +703,20 @@ int cr_argv_split(const char *line, char ***argv, const char **why);
 /* Frees an array from cr_argv_split.  NULL is a no-op.  Any thread. */
 void cr_argv_free(char **argv);
 
+
+/*
+ * Service managers: systemd's notification protocol (sd_notify(3)),
+ * spoken by cr_run (cr_run_opts.notify_socket) without libsystemd.
+ */
+#define CR_NOTIFY_SOCKET_ENV "NOTIFY_SOCKET"
+#define CR_WATCHDOG_USEC_ENV "WATCHDOG_USEC"
+#define CR_WATCHDOG_PID_ENV "WATCHDOG_PID"
+
+/* Checks ADDR as a notification socket address: an absolute path, or
+ * "@name" for a name in the abstract namespace.  Returns 0, -EINVAL (not
+ * one of those), or -ENAMETOOLONG (longer than an AF_UNIX address takes).
+ * Any thread. */
+int cr_notify_check(const char *addr);
 
 /*
  * Running a plan.
@@ -897,6 +921,24 @@ struct cr_run_opts {
 	                           batch allocation less a margin (earlier
 	                           than any CANCELRUN_DEADLINE): its cause is
 	                           CR_CAUSE_ALLOCATION_END */
+	const char *notify_socket; /* NULL, or where a service manager
+	                           listens (NOTIFY_SOCKET, see
+	                           cr_notify_check; cr_run fails with
+	                           -EINVAL otherwise): it is sent READY=1
+	                           once every job but the cleanup jobs has
+	                           started and each with a readiness check
+	                           passed it (or succeeded), never after
+	                           STOPPING=1; STATUS= saying what runs when
+	                           that changes; STOPPING=1 when the root is
+	                           cancelled.  The jobs' environment is the
+	                           caller's business (cr_run leaves
+	                           NOTIFY_SOCKET as it finds it) */
+	double watchdog_interval; /* with notify_socket: send WATCHDOG=1
+	                           at the start and every this many seconds
+	                           (half of WATCHDOG_USEC) while the run is
+	                           healthy: the root not cancelled and no job
+	                           failed (or met its own deadline) for
+	                           good; 0: never */
 };
 
 #define CR_SENT_MAX 32

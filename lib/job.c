@@ -220,8 +220,10 @@ job_start(struct job *job)
 		cr_source_cancel_after(job->src, node->timeout);
 	if (rc == 0 && node->ready.kind != CR_READY_NONE)
 		cri_ready_start(job);
-	if (rc == 0)
+	if (rc == 0) {
 		cri_idle_start(job);
+		cri_notify_job_started(job);
+	}
 	return true;
 }
 
@@ -348,6 +350,7 @@ cri_job_done(struct job *job)
 		return;
 	}
 	sup->n_done++;
+	cri_notify_job_done(job);
 	if (node->cleanup) {
 		cri_group_cleanup_done(job->group, sup);
 	} else {
@@ -556,6 +559,7 @@ void
 cri_job_ready(struct job *job)
 {
 	job->is_ready = true;
+	cri_notify_job_ready(job);
 	/* Those after it start from the loop (cri_job_enqueue). */
 	cri_deps_met(job->sup, job->node);
 }

@@ -46,6 +46,7 @@ enum key {
 	K_TERM_SEQ,
 	K_MODE,
 	K_MAX_PARALLEL,
+	K_NOTIFY,
 	K_PARENT,
 	K_GROUP,
 	K_COMMAND,
@@ -94,6 +95,7 @@ static const struct keydef {
 	[K_MODE] = { "mode", IN_ROOT | IN_GROUP,
 	    "[cancelrun] and [group:NAME] sections" },
 	[K_MAX_PARALLEL] = { "max-parallel", IN_ROOT, "[cancelrun]" },
+	[K_NOTIFY] = { "notify", IN_ROOT, "[cancelrun]" },
 	[K_PARENT] = { "parent", IN_GROUP, "[group:NAME] sections" },
 	[K_GROUP] = { "group", IN_JOB | IN_CLEANUP, JOBS_AND_CLEANUPS },
 	[K_COMMAND] = { "command", IN_JOB | IN_CLEANUP, JOBS_AND_CLEANUPS },
@@ -640,6 +642,17 @@ apply_key(struct ctx *ctx, struct section *s, enum key k, const char *value,
 			    "expected a whole number (0 means no limit)",
 			    value);
 		ctx->plan->max_parallel = (unsigned)n;
+		return 0;
+	case K_NOTIFY:
+		if (strcmp(value, "yes") == 0)
+			ctx->plan->notify = CR_NOTIFY_YES;
+		else if (strcmp(value, "pass") == 0)
+			ctx->plan->notify = CR_NOTIFY_PASS;
+		else if (strcmp(value, "no") == 0)
+			ctx->plan->notify = CR_NOTIFY_NO;
+		else
+			return fail(ctx, line, "invalid notify '%s': expected "
+			    "yes, pass or no", value);
 		return 0;
 	case K_PARENT:
 	case K_GROUP:

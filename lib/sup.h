@@ -239,6 +239,7 @@ struct sup {
 	bool status_ok;              /* a status line can be shown */
 	int status_shared;           /* stdout is stderr's terminal; -1:
 	                                not looked at yet */
+	struct notify *notify;       /* notify.c's, NULL: not notifying */
 };
 
 /*
@@ -623,6 +624,27 @@ void cri_terminal_stopping(struct job *job);
 /* A child PID stopped or continued (STATUS from waitpid with WUNTRACED and
  * WCONTINUED). */
 void cri_terminal_child_state(struct sup *sup, pid_t pid, int status);
+
+/*
+ * notify.c: systemd's notification protocol (cr_run_opts.notify_socket)
+ */
+
+/* Opens the socket and starts telling, when the options ask for it.
+ * Call once the groups are built, before any job starts.  Returns 0 or a
+ * negative errno (-EINVAL: a bad address). */
+int cri_notify_start(struct sup *sup);
+
+/* Sends what is still to be told, and frees what notify.c holds. */
+void cri_notify_stop(struct sup *sup);
+
+/* JOB's command started (each run). */
+void cri_notify_job_started(struct job *job);
+
+/* JOB's readiness check passed. */
+void cri_notify_job_ready(struct job *job);
+
+/* JOB is done for good (not to be restarted). */
+void cri_notify_job_done(struct job *job);
 
 /*
  * guard.c: the process that stops the tree if cancelrun dies

@@ -429,6 +429,7 @@ sup_release(struct sup *sup)
 {
 	size_t i;
 
+	cri_notify_stop(sup);
 	cri_guard_stop(sup);
 	cri_watches_clear(sup);
 	cri_sigwatch_stop(sup);
@@ -535,6 +536,8 @@ cr_run(const struct cr_plan *plan, const struct cr_run_opts *opts,
 	sup.kill_after.data = &sup;
 
 	if ((rc = build_groups(&sup, plan->root, NULL)) < 0)
+		goto out;
+	if ((rc = cri_notify_start(&sup)) < 0)
 		goto out;
 	/* Before any job starts: a deadline that has passed skips them. */
 	cri_deadline_start(&sup);

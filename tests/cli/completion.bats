@@ -175,3 +175,13 @@ zcomp() {
 	echo "$output"
 	grep -qx '<<sleep>>' <<<"$output"
 }
+
+@test "bash: --notify takes an optional word: yes, pass or no" {
+	run comp --noti
+	[ "$output" = --notify ]
+	run comp --notify=p
+	[ "$output" = --notify=pass ]
+	# Its argument is optional: the next word is the command.
+	run comp --notify slee
+	grep -qx sleep <<<"$output"
+}
