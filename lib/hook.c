@@ -49,7 +49,8 @@ is_timeout(const struct cr_cause *cause)
 {
 	return cause->kind == CR_CAUSE_TIMEOUT ||
 	    cause->kind == CR_CAUSE_IDLE_TIMEOUT ||
-	    cause->kind == CR_CAUSE_PARENT_DEADLINE;
+	    cause->kind == CR_CAUSE_PARENT_DEADLINE ||
+	    cause->kind == CR_CAUSE_ALLOCATION_END;
 }
 
 /* Says how many processes the last listing left out. */
