@@ -16,9 +16,9 @@ bats_require_minimum_version 1.5.0
 
 : "${TOP_SRCDIR:?TOP_SRCDIR must point at the source tree}"
 
+# Python reads what cancelrun wrote (find_python: the interpreter, once).
 setup_file() {
-	CR_PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export CR_PYTHON
+	find_python
 }
 
 # yq FILE EXPR: prints the Python expression EXPR of the YAML document in

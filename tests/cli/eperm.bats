@@ -18,13 +18,9 @@ bats_require_minimum_version 1.5.0
 
 : "${TOP_SRCDIR:?TOP_SRCDIR must point at the source tree}"
 
+# Python reads what cancelrun wrote (find_python: the interpreter, once).
 setup_file() {
-	CR_PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export CR_PYTHON
-}
-
-now_ms() {
-	echo $((${EPOCHREALTIME/./} / 1000))
+	find_python
 }
 
 # as_nobody CMD...: CMD with nobody's user and group IDs and no others
@@ -126,11 +122,6 @@ cr_nobody() {
 	start_bg "${AS_NOBODY[@]}" env CR_TEST_MARK="$MARK" "$CANCELRUN" "$@"
 	cd - >/dev/null
 	CR_PID=$BG_PID
-}
-
-cr_wait() {
-	wait_bg
-	CR_MS=$(($(now_ms) - CR_T0))
 }
 
 # rootsleep_pid: the PID rootsleep printed (the first line on stdout that

@@ -9,24 +9,6 @@
 
 load helpers
 
-# run_cr ARG...: runs cancelrun in the background and waits for it; sets
-# status and CR_MS, output in $TMP/out and $TMP/err.
-run_cr() {
-	CR_T0=$(now_ms)
-	start_bg "$CANCELRUN" "$@"
-	CR_PID=$BG_PID
-	wait_bg
-	CR_MS=$(($(now_ms) - CR_T0))
-}
-
-show() {
-	echo "status: ${status-} (${CR_MS-?} ms)"
-	echo "--- stdout:"
-	head -c 3000 "$TMP/out" 2>/dev/null || true
-	echo "--- stderr:"
-	head -c 3000 "$TMP/err" 2>/dev/null || true
-}
-
 # report_cause NAME: the job's state and cause in $TMP/r.json.
 report_cause() {
 	python3 -c '
@@ -39,8 +21,7 @@ print(j["state"], j["cause"] or "-")' "$TMP/r.json" "$1"
 # --- the idle timeout --------------------------------------------------------
 
 @test "idle: a silent command is stopped with 124; the message says why" {
-	run_cr --idle-timeout 1s -- sh -c 'echo start; exec sleep 60' "$MARK"
-	show
+	cr --idle-timeout 1s -- sh -c 'echo start; exec sleep 60' "$MARK"
 	[ "$status" -eq 124 ]
 	[ "$CR_MS" -lt 8000 ]
 	grep -qx start "$TMP/out"
@@ -49,36 +30,33 @@ print(j["state"], j["cause"] or "-")' "$TMP/r.json" "$1"
 }
 
 @test "idle: a command that prints every 200 ms runs to its end" {
-	run_cr --idle-timeout 1s -- sh -c \
+	cr --idle-timeout 1s -- sh -c \
 	    'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
 	        echo "tick $i"; sleep 0.2; done' "$MARK"
-	show
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '^tick ' "$TMP/out")" -eq 15 ]
 	[ ! -s "$TMP/err" ]
 }
 
 @test "idle: output on stderr counts too, and reaches stderr" {
-	run_cr --idle-timeout 1s -- sh -c \
+	cr --idle-timeout 1s -- sh -c \
 	    'for i in 1 2 3 4 5 6 7 8 9 10; do
 	        echo "e$i" >&2; sleep 0.2; done' "$MARK"
-	show
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '^e' "$TMP/err")" -eq 10 ]
 	[ ! -s "$TMP/out" ]
 }
 
 @test "idle: bytes pass through unchanged, a last line without newline too" {
-	run_cr --idle-timeout 5s -- sh -c \
+	cr --idle-timeout 5s -- sh -c \
 	    'printf "a\tb\r\n"; printf "\001\377"; printf "prompt> "' "$MARK"
-	show
 	[ "$status" -eq 0 ]
 	printf 'a\tb\r\n\001\377prompt> ' > "$TMP/want"
 	cmp "$TMP/want" "$TMP/out"
 }
 
 @test "idle: without a terminal the command's output is a pipe" {
-	run_cr --idle-timeout 5s -- sh -c \
+	cr --idle-timeout 5s -- sh -c \
 	    'if [ -t 1 ]; then echo tty; else echo notty; fi' "$MARK"
 	[ "$status" -eq 0 ]
 	[ "$(cat "$TMP/out")" = notty ]
@@ -123,8 +101,7 @@ print(j["state"], j["cause"] or "-")' "$TMP/r.json" "$1"
 		command = sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo \$i; sleep 0.2; done' $MARK
 		idle-timeout = 1s
 	EOF
-	run_cr -f "$TMP/j.ini" --report "$TMP/r.json"
-	show
+	cr -f "$TMP/j.ini" --report "$TMP/r.json"
 	[ "$status" -eq 124 ]
 	[ "$(report_cause quiet)" = "cancelled idle-timeout:quiet" ]
 	[ "$(report_cause chatty)" = "succeeded -" ]
@@ -144,8 +121,7 @@ print(j["state"], j["cause"] or "-")' "$TMP/r.json" "$1"
 	EOF
 	# b has none (0): it is stopped by the deadline, a by the idle
 	# timeout, which comes first.
-	run_cr --idle-timeout 1s -t 20s -f "$TMP/j.ini" --report "$TMP/r.json"
-	show
+	cr --idle-timeout 1s -t 20s -f "$TMP/j.ini" --report "$TMP/r.json"
 	[ "$status" -eq 124 ]
 	[ "$(report_cause a)" = "cancelled idle-timeout:a" ]
 	[ "$(report_cause b)" = "cancelled sibling-failed:a" ]
@@ -161,8 +137,7 @@ print(j["state"], j["cause"] or "-")' "$TMP/r.json" "$1"
 		echo $! > "$1/gc"
 		exec sleep 61
 	EOF
-	run_cr -t 1s -- sh "$TMP/t.sh" "$TMP" "$MARK"
-	show
+	cr -t 1s -- sh "$TMP/t.sh" "$TMP" "$MARK"
 	[ "$status" -eq 124 ]
 	gc=$(cat "$TMP/gc")
 	grep -Eq "^cancelrun: still running: $gc [A-Z] [0-9.]+s sleep 60\$" \
@@ -175,9 +150,8 @@ print(j["state"], j["cause"] or "-")' "$TMP/r.json" "$1"
 @test "at the deadline: at most 20 processes are listed, then a count" {
 	# 31 processes, if all have started by the deadline: 20 are listed
 	# and the others counted.
-	run_cr -t 2s -- sh -c 'for i in $(seq 30); do sleep 60 & done; wait' \
+	cr -t 2s -- sh -c 'for i in $(seq 30); do sleep 60 & done; wait' \
 	    "$MARK"
-	show
 	[ "$status" -eq 124 ]
 	[ "$(grep -c '^cancelrun: still running: [0-9]* [A-Z]' "$TMP/err")" \
 	    -eq 20 ]
@@ -187,13 +161,12 @@ print(j["state"], j["cause"] or "-")' "$TMP/r.json" "$1"
 }
 
 @test "at the deadline: -q lists nothing; a job file names the job" {
-	run_cr -q -t 1s -- sh -c 'exec sleep 60' "$MARK"
+	cr -q -t 1s -- sh -c 'exec sleep 60' "$MARK"
 	[ "$status" -eq 124 ]
 	[ ! -s "$TMP/err" ]
 	printf '[job:slow]\ncommand = sh -c "exec sleep 60" %s\ncancel-after = 1s\n' \
 	    "$MARK" > "$TMP/j.ini"
-	run_cr -f "$TMP/j.ini"
-	show
+	cr -f "$TMP/j.ini"
 	[ "$status" -eq 124 ]
 	grep -Eq "^cancelrun: job 'slow': still running: [0-9]+ S " "$TMP/err"
 	assert_none_left
@@ -218,9 +191,8 @@ print(j["state"], j["cause"] or "-")' "$TMP/r.json" "$1"
 		    >> "$1/log"
 		echo "hook says hello"
 	EOF
-	run_cr -t 1s --on-timeout "sh $TMP/hook.sh $TMP $MARK" -- \
+	cr -t 1s --on-timeout "sh $TMP/hook.sh $TMP $MARK" -- \
 	    sh "$TMP/job.sh" "$TMP" "$MARK"
-	show
 	cat "$TMP/log"
 	[ "$status" -eq 124 ]
 	cmd=$(cat "$TMP/cmd") gc=$(cat "$TMP/gc")
@@ -241,9 +213,8 @@ print(j["state"], j["cause"] or "-")' "$TMP/r.json" "$1"
 		echo $$ > "$1/hook"
 		exec sleep 60
 	EOF
-	run_cr -t 1s --on-timeout "sh $TMP/hook.sh $TMP $MARK" \
+	cr -t 1s --on-timeout "sh $TMP/hook.sh $TMP $MARK" \
 	    --on-timeout-limit 1s -v -- sh -c 'exec sleep 60' "$MARK"
-	show
 	[ "$status" -eq 124 ]
 	[ "$CR_MS" -lt 10000 ]
 	not alive "$(cat "$TMP/hook")"
@@ -265,7 +236,6 @@ print(j["state"], j["cause"] or "-")' "$TMP/r.json" "$1"
 	kill -TERM "$CR_PID"
 	wait_bg
 	CR_MS=$(($(now_ms) - CR_T0))
-	show
 	[ "$status" -eq 143 ]
 	[ "$CR_MS" -lt 8000 ]
 	not alive "$(cat "$TMP/hook")"
@@ -284,18 +254,16 @@ print(j["state"], j["cause"] or "-")' "$TMP/r.json" "$1"
 		[job:fine]
 		command = true
 	EOF
-	run_cr -f "$TMP/j.ini"
-	show
+	cr -f "$TMP/j.ini"
 	[ "$status" -eq 124 ]
 	grep -qx '\[stuck\] dump of stuck: idle-timeout:stuck' "$TMP/out"
 	assert_none_left
 }
 
 @test "on-timeout: \$CANCELRUN_* in its words are replaced, nothing else" {
-	run_cr -t 1s --on-timeout \
+	cr -t 1s --on-timeout \
 	    'echo pid=$CANCELRUN_PID job=${CANCELRUN_JOB} $HOME $CANCELRUN_PIDSX' \
 	    -- sh -c 'echo $$ > "$1/cmd"; exec sleep 60' "$MARK" "$TMP"
-	show
 	[ "$status" -eq 124 ]
 	cmd=$(cat "$TMP/cmd")
 	grep -qx "pid=$cmd job=sh \$HOME ${cmd}X" "$TMP/out"

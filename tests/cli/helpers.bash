@@ -60,9 +60,7 @@ alive() {
 
 # now_ms: milliseconds since the epoch.
 now_ms() {
-	local t
-	t="$(date +%s%N)"
-	echo $((t / 1000000))
+	echo $((${EPOCHREALTIME/./} / 1000))
 }
 
 # zombie_children PID: zombies whose parent is PID.
@@ -199,6 +197,83 @@ assert_none_left() {
 		    ps -o pid,ppid,pgid,sid,stat,wchan:16,args -p "$pids" >&2 ||
 		    true
 		cr_stderr
+		return 1
+	fi
+}
+
+# --- a run of cancelrun in the background, its output and its report ------
+#
+# cr_start and cr_wait run cancelrun with output in $TMP/out and $TMP/err;
+# a test that asks for a report puts it in $TMP/r.json.  A test file may
+# set CR_OPTS (an array: options for every run) and CR_AFTER (a command
+# cr_wait runs at the end, to digest the report).
+
+# find_python: sets and exports CR_PYTHON, the interpreter itself.  A
+# version manager's python3 may be a shell script that takes a second to
+# start on a busy machine, so a file that uses Python in many tests calls
+# this once, from setup_file.
+find_python() {
+	CR_PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+	export CR_PYTHON
+}
+
+# jobfile NAME: standard input to $TMP/NAME.ini, with @MARK@ and @TMP@
+# replaced.
+jobfile() {
+	sed -e "s|@MARK@|$MARK|g" -e "s|@TMP@|$TMP|g" >"$TMP/$1.ini"
+}
+
+# cr_start ARGS...: start cancelrun with CR_OPTS and ARGS in the
+# background, marked through its environment; sets CR_PID and CR_T0.  INT
+# is reset to its default (bash starts background jobs with INT ignored;
+# that case belongs to signals.bats).
+cr_start() {
+	CR_T0=$(now_ms)
+	start_bg env --default-signal=INT CR_TEST_MARK="$MARK" \
+	    "$CANCELRUN" ${CR_OPTS[@]+"${CR_OPTS[@]}"} "$@"
+	CR_PID=$BG_PID
+}
+
+# cr_wait: wait for it (at most 30 s); sets status and CR_MS (its run
+# time), prints what it did (seen when the test fails), then runs CR_AFTER.
+cr_wait() {
+	wait_bg
+	CR_MS=$(($(now_ms) - CR_T0))
+	show_run
+	${CR_AFTER:+$CR_AFTER}
+}
+
+# cr ARGS...: run cancelrun with ARGS to its end.
+cr() {
+	cr_start "$@"
+	cr_wait
+}
+
+# crf NAME ARGS...: run job file $TMP/NAME.ini to its end, with a report in
+# $TMP/r.json.
+crf() {
+	local name=$1
+	shift
+	cr -f "$TMP/$name.ini" --report "$TMP/r.json" "$@"
+}
+
+# show_run: the status, run time, output and report of the last run.
+show_run() {
+	echo "status: ${status-} (${CR_MS-?} ms)"
+	echo "--- stdout:"
+	head -c 3000 "$TMP/out" 2>/dev/null || true
+	echo "--- stderr:"
+	head -c 3000 "$TMP/err" 2>/dev/null || true
+	if [ -e "$TMP/r.json" ]; then
+		echo "--- report:"
+		cat "$TMP/r.json"
+	fi
+}
+
+# expect_status N: the last run ended with status N.
+expect_status() {
+	if [ "$status" != "$1" ]; then
+		echo "cancelrun exited $status, expected $1" >&2
 		return 1
 	fi
 }

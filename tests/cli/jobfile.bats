@@ -21,79 +21,17 @@ bats_require_minimum_version 1.5.0
 
 : "${TOP_SRCDIR:?TOP_SRCDIR must point at the source tree}"
 
-# The report is read with Python.  A version manager's python3 may be a
-# shell script that takes a second to start on a busy machine: find the
-# interpreter itself once.
+# The report is read with Python (find_python), and every run's report is
+# flattened for the checks below (CR_AFTER).
 setup_file() {
-	CR_PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export CR_PYTHON
+	find_python
 }
+CR_AFTER=flatten_report
 
 # count_marked: how many live processes carry MARK in their environment.
 count_marked() {
 	local files=(/proc/[0-9]*/environ)
 	grep -laF -- "$MARK" "${files[@]}" 2>/dev/null | wc -l
-}
-
-# jobfile NAME: standard input to $TMP/NAME.ini, with @MARK@ and @TMP@
-# replaced.
-jobfile() {
-	sed -e "s|@MARK@|$MARK|g" -e "s|@TMP@|$TMP|g" >"$TMP/$1.ini"
-}
-
-now_ms() {
-	echo $((${EPOCHREALTIME/./} / 1000))
-}
-
-# cr_start ARGS...: start cancelrun with ARGS in the background, marked
-# through its environment, output in $TMP/out and $TMP/err.  INT is reset
-# to its default (bash starts background jobs with INT ignored; that case
-# belongs to signals.bats).
-cr_start() {
-	CR_T0=$(now_ms)
-	start_bg env --default-signal=INT CR_TEST_MARK="$MARK" \
-	    "$CANCELRUN" "$@"
-	CR_PID=$BG_PID
-}
-
-# cr_wait: wait for it (at most 30 s); sets status and CR_MS (run time).
-cr_wait() {
-	wait_bg
-	CR_MS=$(($(now_ms) - CR_T0))
-	show
-	flatten_report
-}
-
-# cr ARGS...: run cancelrun with ARGS to the end.
-cr() {
-	cr_start "$@"
-	cr_wait
-}
-
-# crf NAME ARGS...: run job file $TMP/NAME.ini with a report in $TMP/r.json.
-crf() {
-	local name=$1
-	shift
-	cr -f "$TMP/$name.ini" --report "$TMP/r.json" "$@"
-}
-
-# show: what cancelrun did, printed for a failing test.
-show() {
-	echo "status: ${status-} (${CR_MS-?} ms)"
-	echo "--- stdout:"
-	head -c 3000 "$TMP/out" 2>/dev/null || true
-	echo "--- stderr:"
-	head -c 3000 "$TMP/err" 2>/dev/null || true
-	echo "--- report:"
-	cat "$TMP/r.json" 2>/dev/null || true
-}
-
-# expect_status N
-expect_status() {
-	if [ "$status" != "$1" ]; then
-		echo "cancelrun exited $status, expected $1" >&2
-		return 1
-	fi
 }
 
 # rcheck EXPR...: every Python expression is true of the report, with r
@@ -1107,7 +1045,7 @@ refused() {
 		status=0
 		env CR_TEST_MARK="$MARK" "$CANCELRUN" "$opt" "$f" \
 		    >"$TMP/out" 2>"$TMP/err" </dev/null || status=$?
-		show
+		show_run
 		expect_status 125
 		[ ! -s "$TMP/out" ]
 		[ "$(wc -l <"$TMP/err")" -eq 1 ]
@@ -1408,7 +1346,7 @@ example() {
 	[ "$max" -eq 1000 ]
 	wait_bg
 	CR_MS=$(($(now_ms) - CR_T0))
-	show >/dev/null
+	show_run >/dev/null
 	echo "status $status after $CR_MS ms"
 	expect_status 124
 	rcheck 'len(r["jobs"]) == 1000' \

@@ -13,26 +13,16 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
-# A version manager's python3 may be a shell script that takes a second to
-# start on a busy machine: find the interpreter itself once.
+# Python reads what cancelrun wrote (find_python: the interpreter, once).
 setup_file() {
-	CR_PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export CR_PYTHON
-}
-
-# jobfile NAME: standard input to $TMP/NAME.ini, @TMP@ replaced.
-jobfile() {
-	sed -e "s|@TMP@|$TMP|g" >"$TMP/$1.ini"
+	find_python
 }
 
 # cr ARGS...: run cancelrun with ARGS, marked, to the end (status, output
 # in $TMP/out and $TMP/err), and show what it did for a failing test.
 cr() {
-	start_bg env CR_TEST_MARK="$MARK" "$CANCELRUN" "$@"
-	wait_bg
-	echo "status: $status"
-	echo "--- stderr:"
-	head -c 3000 "$TMP/err"
+	cr_start "$@"
+	cr_wait
 	echo "--- junit:"
 	head -c 6000 "$TMP/j.xml" 2>/dev/null || true
 	echo

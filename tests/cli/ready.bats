@@ -18,58 +18,11 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-	CR_PYTHON=$(python3 -c 'import sys; print(sys.executable)')
-	export CR_PYTHON
+	find_python
 }
 
-jobfile() {
-	sed -e "s|@MARK@|$MARK|g" -e "s|@TMP@|$TMP|g" >"$TMP/$1.ini"
-}
-
-now_ms() {
-	echo $((${EPOCHREALTIME/./} / 1000))
-}
-
-# cr_start ARGS...: cancelrun -v ARGS in the background, marked through
-# its environment, output in $TMP/out and $TMP/err.
-cr_start() {
-	CR_T0=$(now_ms)
-	start_bg env --default-signal=INT CR_TEST_MARK="$MARK" \
-	    "$CANCELRUN" -v "$@"
-	CR_PID=$BG_PID
-}
-
-# cr_wait: wait for it (at most 30 s); sets status and CR_MS.
-cr_wait() {
-	wait_bg
-	CR_MS=$(($(now_ms) - CR_T0))
-	show
-}
-
-# crf NAME ARGS...: run job file $TMP/NAME.ini to its end, with a report.
-crf() {
-	local name=$1
-	shift
-	cr_start -f "$TMP/$name.ini" --report "$TMP/r.json" "$@"
-	cr_wait
-}
-
-show() {
-	echo "status: ${status-} (${CR_MS-?} ms)"
-	echo "--- stdout:"
-	head -c 3000 "$TMP/out" 2>/dev/null || true
-	echo "--- stderr:"
-	head -c 3000 "$TMP/err" 2>/dev/null || true
-	echo "--- report:"
-	cat "$TMP/r.json" 2>/dev/null || true
-}
-
-expect_status() {
-	if [ "$status" != "$1" ]; then
-		echo "cancelrun exited $status, expected $1" >&2
-		return 1
-	fi
-}
+# Every run is verbose: the notes say when a job is ready.
+CR_OPTS=(-v)
 
 # job_is NAME STATE [CAUSE] [EXIT]: what the report says of job NAME
 # (CAUSE "-" or none: no cause).
