@@ -28,11 +28,9 @@
 
 #include "cancelrun.h"
 #include "tap.h"
+#include "srctest.h"
 
-static struct ev_loop *loop;
 static pthread_t main_thread;
-static ev_timer watchdog;
-static int watchdog_fired;
 
 static void
 sleep_ms(int ms)
@@ -52,42 +50,6 @@ wait_flag(atomic_int *flag, double limit)
 	while (!atomic_load(flag) && cr_now() < end)
 		sleep_ms(1);
 	return atomic_load(flag);
-}
-
-static void
-watchdog_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	watchdog_fired = 1;
-	ev_break(l, EVBREAK_ALL);
-}
-
-/* Runs the loop until nothing keeps it alive, at most LIMIT seconds.
- * Returns 1 if it ended before the limit. */
-static int
-run_loop(double limit)
-{
-	watchdog_fired = 0;
-	/* The loop's clock stands still while it does not run: without the
-	 * update, the watchdog could count from long ago. */
-	ev_now_update(loop);
-	ev_timer_init(&watchdog, watchdog_cb, limit, 0.);
-	ev_timer_start(loop, &watchdog);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &watchdog);
-	return !watchdog_fired;
-}
-
-static struct cr_source *
-new_source(struct ev_loop *l, struct cr_source *parent, const char *name)
-{
-	struct cr_source *src = NULL;
-	int rc = cr_source_new(&src, l, parent, name);
-
-	if (rc < 0) {
-		tap_diag("cr_source_new(%s): %s", name, strerror(-rc));
-		abort();
-	}
-	return src;
 }
 
 static void

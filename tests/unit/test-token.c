@@ -27,6 +27,7 @@
 
 #include "cancelrun.h"
 #include "tap.h"
+#include "srctest.h"
 
 static atomic_int n_called;      /* callbacks also run on the timer thread */
 static struct cr_cause last_cause;
@@ -37,19 +38,6 @@ count_cb(void *arg, const struct cr_cause *cause)
 	(void)arg;
 	n_called++;
 	last_cause = *cause;
-}
-
-static struct cr_source *
-new_source(struct ev_loop *l, struct cr_source *parent, const char *name)
-{
-	struct cr_source *src = NULL;
-	int rc = cr_source_new(&src, l, parent, name);
-
-	if (rc < 0) {
-		tap_diag("cr_source_new(%s): %s", name, strerror(-rc));
-		abort();
-	}
-	return src;
 }
 
 /* Whether FD is readable now. */
