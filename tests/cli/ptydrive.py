@@ -26,7 +26,6 @@ tests' helpers find (and clean up) every process started on the terminal.
 At the end the shell is hung up and then killed, by PID.  Exit status: 0 if
 every step passed, 1 otherwise.
 """
-import fcntl
 import os
 import re
 import select
@@ -35,6 +34,8 @@ import subprocess
 import sys
 import termios
 import time
+
+import ptyspawn
 
 
 ESCAPES = {"r": "\r", "n": "\n", "t": "\t", "\\": "\\"}
@@ -73,25 +74,19 @@ def main():
         sys.exit("ptydrive: steps come in pairs: OP ARG")
     steps = list(zip(args[0::2], args[1::2]))
 
-    master, slave = os.openpty()
-    # A terminal of a known size and sane modes, as an emulator gives.
-    attrs = termios.tcgetattr(slave)
-    attrs[3] |= termios.ECHO | termios.ICANON | termios.ISIG
-    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    def modes(slave):
+        # Sane modes, as an emulator gives.
+        attrs = termios.tcgetattr(slave)
+        attrs[3] |= termios.ECHO | termios.ICANON | termios.ISIG
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+
     env = dict(os.environ)
     env["PS1"] = "PROMPT$ "
     env["TERM"] = "dumb"
     env.pop("PROMPT_COMMAND", None)
     if mark is not None:
         env["CR_TEST_MARK"] = mark
-
-    def child_setup():
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-    proc = subprocess.Popen(shell, stdin=slave, stdout=slave, stderr=slave,
-                            env=env, preexec_fn=child_setup, close_fds=True)
-    os.close(slave)
+    proc, master = ptyspawn.spawn(shell, setup=modes, env=env)
 
     seen = bytearray()  # everything
     pos = 0             # where the next expect starts looking

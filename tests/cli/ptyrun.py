@@ -16,12 +16,12 @@ status: CMD's, or 128+N if a signal killed it.
 import fcntl
 import os
 import select
-import signal
 import struct
-import subprocess
 import sys
 import termios
 import time
+
+import ptyspawn
 
 
 def main():
@@ -47,19 +47,12 @@ def main():
         sys.exit("ptyrun: usage: ptyrun.py [OPTIONS] -- CMD [ARG]...")
     cmd = args[1:]
 
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0,
-                                                       0))
+    def winsize(slave):
+        fcntl.ioctl(slave, termios.TIOCSWINSZ,
+                    struct.pack("HHHH", 24, cols, 0, 0))
+
     out = open(stdout, "wb") if stdout else None
-
-    def child_setup():
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-    proc = subprocess.Popen(cmd, stdin=slave,
-                            stdout=out if out else slave, stderr=slave,
-                            preexec_fn=child_setup, close_fds=True)
-    os.close(slave)
+    proc, master = ptyspawn.spawn(cmd, setup=winsize, stdout=out)
     if out:
         out.close()
     if pidfile:
