@@ -29,6 +29,22 @@ print(j["state"], j["cause"] or "-")' "$TMP/r.json" "$1"
 	assert_none_left
 }
 
+@test "idle: the stop signal comes within the idle timeout + 2 s of the output" {
+	# The command notes when it printed and when TERM came, by its own
+	# clock: the time cancelrun takes to start does not count.
+	cr --idle-timeout 1s -- sh -c '
+	    trap "date +%s%N > \"\$1/t1\"; exit 0" TERM
+	    echo start; date +%s%N > "$1/t0"
+	    sleep 60 & wait' "$MARK" "$TMP"
+	[ "$status" -eq 124 ]
+	[ -s "$TMP/t0" ] && [ -s "$TMP/t1" ]
+	ms=$((($(cat "$TMP/t1") - $(cat "$TMP/t0")) / 1000000))
+	echo "TERM came $ms ms after the last output"
+	[ "$ms" -ge 900 ]
+	[ "$ms" -le 3000 ]
+	assert_none_left
+}
+
 @test "idle: a command that prints every 200 ms runs to its end" {
 	cr --idle-timeout 1s -- sh -c \
 	    'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
