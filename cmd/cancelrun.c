@@ -73,6 +73,7 @@ struct options {
 	const char *jobs_file;   /* --jobs */
 	const char *check_file;  /* --check */
 	const char *plan_file;   /* --plan */
+	char **plan_names;       /* --plan FILE NAME...: what to show */
 	const char *report_file; /* --report */
 	const char *junit_file;  /* --junit */
 	int output;              /* OUTPUT_AUTO, _PREFIX, _RAW */
@@ -131,8 +132,8 @@ usage(void)
 {
 	printf("Usage: %s [OPTION]... [--] COMMAND [ARG]...\n"
 	    "  or:  %s [OPTION]... -f FILE.ini\n"
-	    "  or:  %s --check FILE.ini | --plan FILE.ini\n", progname,
-	    progname, progname);
+	    "  or:  %s --check FILE.ini | --plan FILE.ini [NAME]...\n",
+	    progname, progname, progname);
 	fputs(
 "Run COMMAND inside a cancellation tree: stop its whole process tree when\n"
 "the deadline passes or cancelrun is interrupted, and tell cancellation\n"
@@ -155,7 +156,8 @@ usage(void)
 "                           warnings about commands that need a shell and\n"
 "                           programs that cannot be found\n"
 "  -W, --warnings-as-errors with --check: a warning fails it (125)\n"
-"      --plan=FILE          print a job file's tree and exit\n"
+"      --plan=FILE          print a job file's tree and exit; names after\n"
+"                           it show only those jobs and groups\n"
 "      --report=FILE        write a JSON report of the run to FILE\n"
 "      --junit=FILE         write a JUnit XML report of the run to FILE\n"
 "      --output=MODE        prefix (each line as \"[job] line\") or raw;\n"
@@ -660,7 +662,9 @@ parse_args(int argc, char **argv, struct options *o)
 		usage_error("--warnings-as-errors (-W) applies to --check only");
 	if (o->check_file != NULL || o->plan_file != NULL ||
 	    o->jobs_file != NULL) {
-		if (optind < argc)
+		if (o->plan_file != NULL && optind < argc)
+			o->plan_names = argv + optind;
+		else if (optind < argc)
 			usage_error("a job file and a command cannot be "
 			    "combined ('%s')", argv[optind]);
 		if (o->single_only)
@@ -1254,33 +1258,91 @@ print_node(const struct cr_node *node, int depth)
 	putchar('\n');
 }
 
+/* Whether NODE is TOP or lies below it. */
+static bool
+within(const struct cr_node *node, const struct cr_node *top)
+{
+	for (; node != NULL; node = node->parent)
+		if (node == top)
+			return true;
+	return false;
+}
+
+/* --plan FILE NAME...: whether NODE is shown.  The named jobs and groups
+ * are, what lies below them, and what lies above them: a job's deadline
+ * and stop sequence come from there.  Without names, every node. */
+static bool
+plan_shows(const struct cr_node *node, const struct cr_node *const *sel,
+    size_t n_sel)
+{
+	size_t i;
+
+	if (n_sel == 0)
+		return true;
+	for (i = 0; i < n_sel; i++)
+		if (within(node, sel[i]) || within(sel[i], node))
+			return true;
+	return false;
+}
+
 /* Prints the tree, parents before children, without recursion: a loaded
  * plan nests at most CR_JOBFILE_DEPTH_MAX deep, but the walk does not
  * rely on it.  Then, if `after` orders the jobs, the stages they start
- * in. */
-static void
-print_plan(const struct cr_plan *plan)
+ * in.  With NAMES (NULL-terminated, or NULL), only those jobs and groups
+ * and what plan_shows adds; a name the file does not have is an error
+ * (125), before anything is printed. */
+static int
+print_plan(const char *path, const struct cr_plan *plan, char **names)
 {
-	const struct cr_node *root = plan->root, *node;
+	const struct cr_node *root = plan->root, *node, **sel = NULL;
+	size_t n_sel = 0, k;
 	unsigned stage;
 	int depth = 0, n;
 
+	while (names != NULL && names[n_sel] != NULL)
+		n_sel++;
+	if (n_sel > 0 && (sel = calloc(n_sel, sizeof(*sel))) == NULL) {
+		fprintf(stderr, "%s: %s\n", progname, strerror(errno));
+		return EXIT_FAILURE_OWN;
+	}
+	for (k = 0; k < n_sel; k++) {
+		for (node = cr_plan_walk(root, root, &depth); node != NULL;
+		    node = cr_plan_walk(root, node, &depth))
+			if (strcmp(node->name, names[k]) == 0)
+				break;
+		if (node == NULL) {
+			fprintf(stderr, "%s: %s: no job or group named "
+			    "'%s'\n", progname, path, names[k]);
+			free(sel);
+			return EXIT_FAILURE_OWN;
+		}
+		sel[k] = node;
+	}
+	depth = 0;
 	for (node = root; node != NULL;
 	    node = cr_plan_walk(root, node, &depth))
-		print_node(node, depth);
-	if (plan->n_stages < 2)
-		return;
-	printf("order:\n");
-	for (stage = 0; stage < plan->n_stages; stage++) {
-		printf("  %u.", stage + 1);
+		if (plan_shows(node, sel, n_sel))
+			print_node(node, depth);
+	if (plan->n_stages >= 2)
+		printf("order:\n");
+	for (stage = 0; plan->n_stages >= 2 && stage < plan->n_stages;
+	    stage++) {
 		n = 0;
 		for (node = root; node != NULL;
-		    node = cr_plan_walk(root, node, &depth))
-			if (node->kind == CR_NODE_JOB && !node->cleanup &&
-			    node->stage == stage)
-				printf("%s %s", n++ > 0 ? "," : "", node->name);
-		putchar('\n');
+		    node = cr_plan_walk(root, node, &depth)) {
+			if (node->kind != CR_NODE_JOB || node->cleanup ||
+			    node->stage != stage ||
+			    !plan_shows(node, sel, n_sel))
+				continue;
+			if (n++ == 0)
+				printf("  %u.", stage + 1);
+			printf("%s %s", n > 1 ? "," : "", node->name);
+		}
+		if (n > 0)
+			putchar('\n');
 	}
+	free(sel);
+	return 0;
 }
 
 /* "FILE: ok: 3 jobs, 1 cleanup job, 1 group" */
@@ -2066,7 +2128,7 @@ run(const struct options *o)
 		if (status == 0 && !o->quiet)
 			print_check(path, plan);
 	} else {
-		print_plan(plan);
+		status = print_plan(path, plan, o->plan_names);
 	}
 	cr_plan_free(plan);
 	return status;

@@ -9,7 +9,8 @@
 # words an option accepts (--output, --leftovers, --exit-code, --notify,
 # --color, --timeout's auto), or nothing (durations).  After "--" or the
 # first word that is not an option, the command and its arguments are
-# completed as bash would.
+# completed as bash would; after --plan FILE, the names of FILE's jobs and
+# groups instead.
 
 # _cancelrun_options PROGRAM: fills _cancelrun_long (long options, with a
 # trailing "=" for those that take an argument) and _cancelrun_short
@@ -86,6 +87,17 @@ _cancelrun_argument()
 	esac
 }
 
+# _cancelrun_names FILE CUR: the names of the jobs, cleanup jobs and groups
+# of job file FILE ([job:NAME], [cleanup:NAME], [group:NAME]).
+_cancelrun_names()
+{
+	local names
+	[[ -r $1 ]] || return 0
+	names=$(sed -n 's/^[[:space:]]*\[\(job\|cleanup\|group\):\([^]]*\)\].*/\2/p' \
+	    -- "$1" 2>/dev/null)
+	COMPREPLY=($(compgen -W "$names" -- "$2"))
+}
+
 # Whether OPTION (a long one, or a short one) takes an argument.
 _cancelrun_takes_arg()
 {
@@ -100,7 +112,7 @@ _cancelrun_takes_arg()
 
 _cancelrun()
 {
-	local cur=${COMP_WORDS[COMP_CWORD]} prev= word i start opt=
+	local cur=${COMP_WORDS[COMP_CWORD]} prev= word i start opt= plan=
 	local program=${COMP_WORDS[0]}
 
 	COMPREPLY=()
@@ -115,13 +127,24 @@ _cancelrun()
 			break
 		elif [[ $word == = ]]; then
 			((i++))        # "--opt" "=" "value", split by bash
+			[[ ${COMP_WORDS[i - 2]} == --plan ]] &&
+			    plan=${COMP_WORDS[i]-}
+		elif [[ $word == --plan=* ]]; then
+			plan=${word#--plan=}
 		elif [[ $word == -* && $word != *=* ]]; then
+			[[ $word == --plan && ${COMP_WORDS[i + 1]-} != = ]] &&
+			    plan=${COMP_WORDS[i + 1]-}
 			_cancelrun_takes_arg "$word" &&
 			    [[ ${COMP_WORDS[i + 1]-} != = ]] && ((i++))
 		elif [[ $word != -* ]]; then
 			break
 		fi
 	done
+	if ((i < COMP_CWORD)) && [[ -n $plan ]]; then
+		# --plan FILE NAME...: the jobs and groups to show.
+		_cancelrun_names "${plan/#\~/$HOME}" "$cur"
+		return 0
+	fi
 	if ((i < COMP_CWORD)); then
 		start=$i
 		[[ ${COMP_WORDS[i]} == -- ]] && ((start++))
@@ -164,6 +187,10 @@ _cancelrun()
 		# "--timeout=" waits for its argument: no space after it.
 		[[ ${#COMPREPLY[@]} == 1 && ${COMPREPLY[0]} == *= ]] &&
 		    compopt -o nospace 2>/dev/null
+		return 0
+	fi
+	if [[ -n $plan ]]; then
+		_cancelrun_names "${plan/#\~/$HOME}" "$cur"
 		return 0
 	fi
 	COMPREPLY=($(compgen -c -- "$cur"))

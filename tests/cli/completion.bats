@@ -176,6 +176,29 @@ zcomp() {
 	grep -qx '<<sleep>>' <<<"$output"
 }
 
+@test "bash and zsh: after --plan FILE, the names of its jobs and groups" {
+	printf '%s\n' '[cancelrun]' 'timeout = 1m' '[group:tests]' \
+	    '[job:unit]' 'group = tests' 'command = true' \
+	    '  [cleanup:tidy]' 'command = true' > "$TMP/p.ini"
+	run comp --plan "$TMP/p.ini" ""
+	echo "$output"
+	[ "$output" = "$(printf '%s\n' tests tidy unit)" ]
+	run comp --plan = "$TMP/p.ini" un
+	[ "$output" = unit ]
+	run comp "--plan=$TMP/p.ini" unit t
+	echo "$output"
+	[ "$output" = "$(printf '%s\n' tests tidy)" ]
+	# Not after -f: there the words are a command.
+	run comp -f "$TMP/p.ini" un
+	[ "$output" != unit ]
+	if ! command -v zsh >/dev/null; then
+		skip "zsh is not installed: its half not run"
+	fi
+	run zcomp "cancelrun --plan $TMP/p.ini u"
+	echo "$output"
+	grep -qx '<<unit>>' <<<"$output"
+}
+
 @test "bash: --notify takes an optional word: yes, pass or no" {
 	run comp --noti
 	[ "$output" = --notify ]

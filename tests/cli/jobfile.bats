@@ -269,6 +269,54 @@ EOF
 	[ ! -e "$TMP/ran" ]
 }
 
+@test "--plan FILE NAME...: those jobs and groups, what is above and below them" {
+	jobfile sel <<'EOF'
+[group:tests]
+timeout = 30s
+
+[job:unit]
+group = tests
+command = touch @TMP@/ran
+
+[job:e2e]
+group = tests
+command = touch @TMP@/ran
+
+[job:lint]
+command = touch @TMP@/ran
+
+[job:docs]
+after = lint
+command = touch @TMP@/ran
+EOF
+	run --separate-stderr "$CANCELRUN" --plan "$TMP/sel.ini" unit
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | awk '{ print $1 }' | paste -sd ' ')" = \
+	    "cancelrun group:tests job:unit order: 1." ]
+	[[ "$output" == *"  1. unit"* ]]
+	# A group brings what is below it; two names, both.
+	run --separate-stderr "$CANCELRUN" --plan "$TMP/sel.ini" tests docs
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -v '^ *[0-9]\.' |
+	    awk '{ print $1 }' | paste -sd ' ')" = \
+	    "cancelrun group:tests job:unit job:e2e job:docs order:" ]
+	[[ "$output" == *"  1. unit, e2e"* ]]
+	[[ "$output" == *"  2. docs"* ]]
+	[[ "$output" != *job:lint* ]]
+	# A name the file does not have: one line, 125, nothing printed.
+	run --separate-stderr "$CANCELRUN" --plan "$TMP/sel.ini" unit nosuch
+	echo "$output / $stderr"
+	[ "$status" -eq 125 ]
+	[ -z "$output" ]
+	[ "$stderr" = "cancelrun: $TMP/sel.ini: no job or group named 'nosuch'" ]
+	# Names belong to --plan only.
+	run --separate-stderr "$CANCELRUN" --check "$TMP/sel.ini" unit
+	[ "$status" -eq 125 ]
+	[ ! -e "$TMP/ran" ]
+}
+
 @test "command is split like ExecStart=: quotes, escapes, no shell" {
 	jobfile split <<'EOF'
 [job:split]
