@@ -190,6 +190,15 @@ gone_within() {
 	echo "gone after $(($(now_ms) - t0)) ms"
 }
 
+# own_session: a marked process leads a session of its own (setsid).
+own_session() {
+	local pid
+	for pid in $(marked_pids); do
+		[ "$(stat_field "$pid" 4)" = "$pid" ] && return 0
+	done
+	return 1
+}
+
 @test "kill -KILL of cancelrun: nothing of the command's group is left" {
 	start_bg env CR_TEST_MARK="$MARK" "$CANCELRUN" -- sh -c \
 	    'sleep 1000 & sleep 1000 & echo up > "$1"; wait' "$MARK" \
@@ -218,6 +227,13 @@ gone_within() {
 	    sh "$TMP/cmd" "$TMP/ready"
 	CR_PID=$BG_PID
 	wait_file "$TMP/ready"
+	# "up" comes once setsid is started, not once it has left the group:
+	# wait for a session of its own before the stop.
+	if ! wait_for own_session; then
+		echo "the setsid'd process never had a session of its own" >&2
+		show_tree
+		return 1
+	fi
 	# A stop with a long grace period: every process ignores TERM; the
 	# sweep finds the setsid'd one outside the group.
 	kill -INT "$CR_PID"
