@@ -127,10 +127,13 @@ put(struct cri_tail *t, const char *s, size_t len)
 	if (len == 0 || !grow(t, len))
 		return;
 	if (len >= t->cap) {
+		/* Exactly a ring's worth into an empty ring loses nothing;
+		 * more, or anything before it, does. */
+		if (len > t->cap || t->used > 0)
+			t->lost = true;
 		memcpy(t->ring, s + len - t->cap, t->cap);
 		t->start = 0;
 		t->used = t->cap;
-		t->lost = true;
 		return;
 	}
 	if (t->used + len > t->cap) {

@@ -128,6 +128,21 @@ main(void)
 	    "whole lines only: %zu bytes", len);
 	cri_tail_free(t);
 
+	/* A line that arrives in reads of 4 KiB and waits for its end fills
+	 * a new ring exactly (16 KiB): nothing was dropped, it is whole. */
+	t = cri_tail_new(100);
+	memset(big, 'y', 4 * 4096);
+	for (i = 0; i < 4; i++)
+		cri_tail_feed(t, 0, big + i * 4096, 4096);
+	feed(t, 0, "\nafter\n");
+	text_of(t, buf, sizeof(buf));
+	len = strlen(buf);
+	tap_ok(len == 4 * 4096 + 7 && buf[0] == 'y' &&
+	    strcmp(buf + 4 * 4096, "\nafter\n") == 0,
+	    "a waiting line that fills the ring exactly is kept: %zu bytes",
+	    len);
+	cri_tail_free(t);
+
 	cri_tail_free(NULL);
 	return tap_done();
 }
