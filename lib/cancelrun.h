@@ -391,8 +391,10 @@ double cr_now(void);
  * Done()).  It is an eventfd, made on the first call (close-on-exec,
  * non-blocking) and the same for every later call; it belongs to the
  * token's source, which closes it when freed: do not read from it or close
- * it.  Returns the descriptor or a negative errno (-EMFILE, -ENFILE,
- * -ENOMEM).  Any thread. */
+ * it.  Readable means cancelled; the token is marked first, so a thread
+ * that sees it cancelled by another may find the descriptor readable only
+ * a moment later.  Returns the descriptor or a negative errno (-EMFILE,
+ * -ENFILE, -ENOMEM).  Any thread. */
 int cr_token_fd(struct cr_token *tok);
 
 /* Blocks until TOK is cancelled or SECS seconds (INFINITY: no limit) have

@@ -659,12 +659,21 @@ tok_grab(unsigned slot)
 	return src;
 }
 
+/* Whether FD is readable within MS milliseconds. */
 static int
-fd_readable(int fd)
+fd_readable(int fd, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
-	return poll(&p, 1, 0) == 1;
+	return poll(&p, 1, ms) == 1;
+}
+
+/* A check of the token stress failed: counted, and said. */
+static void
+tok_bad(const char *what)
+{
+	bad();
+	tap_diag("token stress: %s", what);
 }
 
 static void *
@@ -683,7 +692,7 @@ tok_worker(void *arg)
 		n = 1 + (int)(rnd(&rs) % 2);
 		if (cr_source_new_linked(&s, NULL, parents, (size_t)n,
 		    "w") != 0) {
-			bad();
+			tok_bad("cr_source_new_linked failed");
 			goto next;
 		}
 		atomic_fetch_add(&tok_linked, n == 2);
@@ -695,7 +704,7 @@ tok_worker(void *arg)
 		case 1:
 			rc = cr_token_wait(cr_source_token(s), 0.001);
 			if (rc == 0 && !cr_token_cancelled(cr_source_token(s)))
-				bad();
+				tok_bad("a wait ended for a live token");
 			atomic_fetch_add(&tok_waited, 1);
 			break;
 		case 2:
@@ -703,9 +712,9 @@ tok_worker(void *arg)
 			rc = cr_poll(cr_source_token(s), NULL, 0, 1);
 			if (rc == -ECANCELED &&
 			    !cr_token_cancelled(cr_source_token(s)))
-				bad();
+				tok_bad("cr_poll: -ECANCELED for a live token");
 			if (rc != 0 && rc != -ECANCELED)
-				bad();
+				tok_bad("cr_poll: neither 0 nor -ECANCELED");
 			break;
 		case 4:
 			cr_source_cancel(s, NULL);
@@ -721,14 +730,18 @@ tok_worker(void *arg)
 		 * same locked pass (the wait only bridges the stores). */
 		if (cr_token_cancelled(parents[0]) &&
 		    cr_token_wait(cr_source_token(s), 10) != 0)
-			bad();
+			tok_bad("a cancelled parent's source stayed live");
+		/* The flag is set first and the descriptor made readable
+		 * right after: readable means cancelled at once, cancelled
+		 * means readable a moment later when another thread
+		 * cancelled. */
 		if (cr_token_cancelled(cr_source_token(s))) {
 			atomic_fetch_add(&tok_cancelled, 1);
-			if (fd >= 0 && !fd_readable(fd))
-				bad();
-		} else if (fd >= 0 && fd_readable(fd) &&
+			if (fd >= 0 && !fd_readable(fd, 5000))
+				tok_bad("cancelled, but the fd not readable");
+		} else if (fd >= 0 && fd_readable(fd, 0) &&
 		    !cr_token_cancelled(cr_source_token(s)))
-			bad();
+			tok_bad("the fd readable, but the token live");
 		cr_source_free(s);
 next:
 		cr_source_free(a);
