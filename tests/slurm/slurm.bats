@@ -145,17 +145,26 @@ sacct_field() {
 }
 
 # all_gone PIDFILE: every PID in PIDFILE has ended (zombies count as
-# ended: their parent is gone or reaping).
+# ended: their parent is gone or reaping).  A step's task is killed by
+# slurmstepd, which may report the step ended while the killed task is
+# still on its way out; so a PID has up to 5 s to go.
 all_gone() {
-	local pid left=
-	for pid in $(cat "$1"); do
-		if [ -e "/proc/$pid" ] &&
-		    not grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
-		then
-			left="$left $pid"
-		fi
+	local pid left i=0
+	while :; do
+		left=
+		for pid in $(cat "$1"); do
+			if [ -e "/proc/$pid" ] &&
+			    not grep -q '^State:.*Z' "/proc/$pid/status" \
+			    2>/dev/null
+			then
+				left="$left $pid"
+			fi
+		done
+		[ -n "$left" ] && [ $i -lt 50 ] || break
+		sleep 0.1
+		i=$((i + 1))
 	done
-	[ -z "$left" ] || { echo "left running:$left"; ps -o pid,args \
+	[ -z "$left" ] || { echo "left running:$left"; ps -o pid,stat,args \
 	    -p "${left# }" || true; return 1; }
 }
 
