@@ -197,51 +197,74 @@ pass_cb(struct ev_loop *loop, ev_async *w, int revents)
 	}
 }
 
+/* timeout(1)'s policy: SIG itself to every running job, then KILL after
+ * the grace period if there is one. */
+static void
+forward_signal(struct sup *sup, int sig)
+{
+	struct job *job;
+	size_t j;
+	int rc;
+
+	for (j = 0; j < sup->n_jobs; j++) {
+		job = &sup->jobs[j];
+		if (job->phase != PH_RUNNING)
+			continue;
+		job->cur_signal = sig;
+		job->n_refused = 0;
+		rc = cri_signal_group(job, sig, true);
+		cri_find_refusals(job, sig);
+		if (rc == -EPERM)
+			continue; /* reached nothing: told as refused */
+		cri_record_sent(job, sig);
+		cri_emit(sup, CR_EVENT_SIGNAL_SENT, job, sig,
+		    "job '%s': sent %s", cri_job_name(job), cri_signame(sig));
+	}
+	if (!sup->kill_after_armed && sup->plan->n_jobs > 0 &&
+	    !sup->jobs[0].stopping && isfinite(sup->plan->jobs[0]->grace)) {
+		sup->kill_after_armed = true;
+		ev_timer_set(&sup->kill_after, sup->plan->jobs[0]->grace, 0.);
+		ev_timer_start(sup->loop, &sup->kill_after);
+	}
+}
+
+/* A signal while the stop is under way means "now": every job skips its
+ * grace period.  Cleanup jobs are shielded from whatever cancelled the
+ * run, and from the first signal too; a second one means "now" for them. */
+static void
+skip_grace(struct sup *sup, int sig, const struct cr_cause *cause)
+{
+	size_t j;
+
+	cri_emit(sup, CR_EVENT_NOTE, NULL, sig,
+	    "received %s %s: skipping the grace period", cri_signame(sig),
+	    sup->n_signals == 1 ? "while stopping" : "again");
+	sup->result->escalated = true;
+	for (j = 0; j < sup->plan->n_jobs && sup->n_signals > 1; j++)
+		if (sup->jobs[j].node->cleanup)
+			cr_source_cancel(sup->jobs[j].src, cause);
+	for (j = 0; j < sup->n_jobs; j++)
+		cri_stop_escalate(&sup->jobs[j]);
+}
+
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct sup *sup = w->data;
 	struct cr_cause cause;
-	struct job *job;
-	size_t j;
-	int sig = w->signum, rc;
+	int sig = w->signum;
 
 	if (sup->n_signals++ == 0)
 		sup->result->signal_received = sig;
 	if (sup->opts->forward_signal) {
-		/* timeout(1): send the signal itself, then KILL after the
-		 * grace period if there is one. */
-		for (j = 0; j < sup->n_jobs; j++) {
-			job = &sup->jobs[j];
-			if (job->phase != PH_RUNNING)
-				continue;
-			job->cur_signal = sig;
-			job->n_refused = 0;
-			rc = cri_signal_group(job, sig, true);
-			cri_find_refusals(job, sig);
-			if (rc == -EPERM)
-				continue; /* reached nothing: told as refused */
-			cri_record_sent(job, sig);
-			cri_emit(sup, CR_EVENT_SIGNAL_SENT, job, sig,
-			    "job '%s': sent %s", cri_job_name(job),
-			    cri_signame(sig));
-		}
-		if (!sup->kill_after_armed && sup->plan->n_jobs > 0 &&
-		    !sup->jobs[0].stopping &&
-		    isfinite(sup->plan->jobs[0]->grace)) {
-			sup->kill_after_armed = true;
-			ev_timer_set(&sup->kill_after,
-			    sup->plan->jobs[0]->grace, 0.);
-			ev_timer_start(loop, &sup->kill_after);
-		}
+		forward_signal(sup, sig);
 		return;
 	}
 	/* At the deadline it gave us, the parent's own stop signal. */
 	if (cri_deadline_signal(sup, sig))
 		return;
 	/* The first signal cancels; but when a deadline (or anything else)
-	 * has cancelled the run already, the stop is under way and the
-	 * signal can only mean "now": it skips the grace period at once. */
+	 * has cancelled the run already, the stop is under way. */
 	cr_cause_set(&cause, CR_CAUSE_SIGNAL, sig, NULL);
 	if (sup->n_signals == 1 &&
 	    cr_source_cancel(sup->groups[0].src, &cause) == 1) {
@@ -251,17 +274,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		cri_hooks_cut(sup);
 		return;
 	}
-	cri_emit(sup, CR_EVENT_NOTE, NULL, sig,
-	    "received %s %s: skipping the grace period", cri_signame(sig),
-	    sup->n_signals == 1 ? "while stopping" : "again");
-	sup->result->escalated = true;
-	/* Cleanup jobs are shielded from whatever cancelled the run, and
-	 * from the first signal too; a second one means "now" for them. */
-	for (j = 0; j < sup->plan->n_jobs && sup->n_signals > 1; j++)
-		if (sup->jobs[j].node->cleanup)
-			cr_source_cancel(sup->jobs[j].src, &cause);
-	for (j = 0; j < sup->n_jobs; j++)
-		cri_stop_escalate(&sup->jobs[j]);
+	skip_grace(sup, sig, &cause);
 }
 
 /* Sets SIG's disposition in the kernel directly (for 32 and 33, which
