@@ -33,9 +33,14 @@ not() {
 
 # marked_pids [MARK]: PIDs of processes whose argv or environment contains
 # MARK, in one grep over /proc (a zombie has neither, so only live ones).
-# The shell running the test and this subshell are left out.
+# The shell running the test and this subshell are left out.  An empty
+# MARK would match every process: it is refused.
 marked_pids() {
-	local mark="${1:-$MARK}" self=$BASHPID files
+	local mark="${1:-${MARK:-}}" self=$BASHPID files
+	if [ -z "$mark" ]; then
+		echo "marked_pids: no MARK (was setup() replaced?)" >&2
+		return 1
+	fi
 	files=(/proc/[0-9]*/cmdline /proc/[0-9]*/environ)
 	grep -laF -- "$mark" "${files[@]}" 2>/dev/null | cut -d/ -f3 |
 	    sort -un | grep -vx -e "$$" -e "$self" || true
