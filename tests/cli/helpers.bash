@@ -91,7 +91,7 @@ kill_marked() {
 no_survivors() {
 	local left i
 	for i in $(seq 1 20); do
-		left="$(marked_pids "$@")"
+		left="$(marked_pids "$@")" || return 1
 		[ -z "$left" ] && return 0
 		sleep 0.1
 	done
