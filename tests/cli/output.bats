@@ -142,10 +142,13 @@ job_gone_within() {
 
 @test "a stuck reader: timers still run while output is held back" {
 	# A job that prints nothing must still be stopped by its own
-	# deadline while the other job's output fills the queue.
+	# deadline while the other job's output fills the queue.  The run's
+	# own deadline ends the run: with no cancelled root, what is queued
+	# waits for the reader as long as it lives (the reader's, not ours).
 	cat >"$TMP/j.ini" <<EOF
 [cancelrun]
 mode = supervise
+timeout = 5s
 [job:chatty]
 command = yes chatty
 cancel-after = 3s
