@@ -126,27 +126,35 @@ start_bg() {
 	BG_PIDS+=("$BG_PID")
 }
 
+# bg_threads PID: what each thread of PID is doing (state, kernel wait
+# channel, system call), for the message of a test that waited too long.
+bg_threads() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		echo "  thread ${t##*/}: $(awk '{print $3}' "$t/stat" 2>/dev/null)" \
+		    "wchan $(cat "$t/wchan" 2>/dev/null)" \
+		    "syscall $(cut -d' ' -f1-2 "$t/syscall" 2>/dev/null)"
+	done
+}
+
 # wait_bg: wait for BG_PID (bounded: 30 s, then it is killed and the test
-# fails); sets status.
+# fails); sets status.  Whether it still runs is asked once per round, of
+# one reading of its state: a zombie may be reaped by this shell at any
+# moment, and a second look could find it gone and take that for running.
 wait_bg() {
-	local i
-	for i in $(seq 1 600); do
-		if ! kill -0 "$BG_PID" 2>/dev/null; then
-			break
-		fi
-		# A zombie still answers kill -0; `wait` below reaps it.
-		if [ "$(awk '{print $3}' "/proc/$BG_PID/stat" 2>/dev/null)" = Z ]; then
-			break
+	local end=$((SECONDS + 30))
+	# Counted in seconds, not in rounds: on a loaded machine a round
+	# takes far longer than its 0.05 s sleep.
+	while alive "$BG_PID"; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "background process $BG_PID did not finish in 30 s" >&2
+			bg_threads "$BG_PID" >&2
+			kill -KILL "$BG_PID" 2>/dev/null
+			wait "$BG_PID" 2>/dev/null || true
+			return 1
 		fi
 		sleep 0.05
 	done
-	if kill -0 "$BG_PID" 2>/dev/null &&
-	    [ "$(awk '{print $3}' "/proc/$BG_PID/stat" 2>/dev/null)" != Z ]; then
-		kill -KILL "$BG_PID" 2>/dev/null
-		wait "$BG_PID" 2>/dev/null
-		echo "background process $BG_PID did not finish in 30 s" >&2
-		return 1
-	fi
 	status=0
 	wait "$BG_PID" || status=$?
 }
