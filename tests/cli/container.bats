@@ -88,16 +88,9 @@ ns_root() {
 	NS_PID=$BG_PID
 }
 
-# cr_in_ns: sets CR_PID to the host-side PID of the namespace's PID 1.
+# cr_in_ns: ns_pid1, once that PID 1 is /cancelrun (not yet chroot).
 cr_in_ns() {
-	local t x
-	CR_PID=
-	for t in /proc/"$NS_PID"/task/*/children; do
-		{ read -r x _ <"$t"; } 2>/dev/null || true
-		[ -n "$x" ] && CR_PID=$x
-	done
-	[ -n "$CR_PID" ] && [ "$(tr '\0' ' ' <"/proc/$CR_PID/cmdline")" != "" ] &&
-	    grep -q '^/cancelrun' "/proc/$CR_PID/cmdline"
+	ns_pid1 && grep -q '^/cancelrun' "/proc/$CR_PID/cmdline"
 }
 
 @test "empty root: the binary alone as PID 1 of a new PID namespace" {

@@ -247,6 +247,29 @@ cr_start() {
 	CR_PID=$BG_PID
 }
 
+# ns_start ARGS...: as cr_start, but cancelrun is PID 1 of new PID and
+# mount namespaces: NS_PID is the unshare process, and ns_pid1 finds
+# cancelrun's host-side PID once it runs.
+ns_start() {
+	CR_T0=$(now_ms)
+	CR_PID=
+	start_bg env --default-signal=INT CR_TEST_MARK="$MARK" \
+	    unshare --pid --fork --mount-proc "$CANCELRUN" "$@"
+	NS_PID=$BG_PID
+}
+
+# ns_pid1: sets CR_PID to the host-side PID of the namespace's PID 1 (the
+# child of NS_PID); fails while there is none.
+ns_pid1() {
+	local t x
+	CR_PID=
+	for t in /proc/"$NS_PID"/task/*/children; do
+		{ read -r x _ <"$t"; } 2>/dev/null || true
+		[ -n "$x" ] && CR_PID=$x
+	done
+	[ -n "$CR_PID" ]
+}
+
 # cr_wait: wait for it (at most 30 s); sets status and CR_MS (its run
 # time), prints what it did (seen when the test fails), then runs CR_AFTER.
 cr_wait() {

@@ -15,39 +15,13 @@
 
 load helpers
 
-# ns_start ARGS...: run cancelrun with ARGS as PID 1 of new PID and mount
-# namespaces, in the background; sets NS_PID (unshare).  INT is reset to
-# its default, see containment.bats.
-ns_start() {
-	CR_T0=${EPOCHREALTIME/./}
-	CR_PID=
-	start_bg env --default-signal=INT CR_TEST_MARK="$MARK" \
-	    unshare --pid --fork --mount-proc "$CANCELRUN" "$@"
-	NS_PID=$BG_PID
-}
-
-# find_cr: set CR_PID to cancelrun's host-side PID (unshare's child).
-find_cr_once() {
-	local t x
-	CR_PID=
-	for t in /proc/"$NS_PID"/task/*/children; do
-		{ read -r x _ < "$t"; } 2>/dev/null || true
-		[ -n "$x" ] && CR_PID=$x
-	done
-	[ -n "$CR_PID" ]
-}
-
+# find_cr: set CR_PID to cancelrun's host-side PID.
 find_cr() {
-	if ! wait_for find_cr_once; then
+	if ! wait_for ns_pid1; then
 		echo "unshare ($NS_PID) never got a child" >&2
 		cr_stderr
 		return 1
 	fi
-}
-
-cr_wait() {
-	wait_bg
-	CR_MS=$(( (${EPOCHREALTIME/./} - CR_T0) / 1000 ))
 }
 
 live_marked() {

@@ -49,24 +49,6 @@ send_each() {
 	done
 }
 
-# ns_start ARGS...: cancelrun as PID 1 of new PID and mount namespaces, in
-# the background (as pid1.bats does); find_cr sets CR_PID, its host PID.
-ns_start() {
-	start_bg env --default-signal=INT CR_TEST_MARK="$MARK" \
-	    unshare --pid --fork --mount-proc "$CANCELRUN" "$@"
-	NS_PID=$BG_PID
-}
-
-find_cr_once() {
-	local t x
-	CR_PID=
-	for t in /proc/"$NS_PID"/task/*/children; do
-		{ read -r x _ < "$t"; } 2>/dev/null || true
-		[ -n "$x" ] && CR_PID=$x
-	done
-	[ -n "$CR_PID" ]
-}
-
 @test "every signal cancelrun does not act on reaches the command as itself" {
 	start_bg env CR_TEST_MARK="$MARK" "$CANCELRUN" -- "$SIGREC" "$TMP/rec"
 	CR_PID=$BG_PID
@@ -101,7 +83,7 @@ find_cr_once() {
 
 @test "PID 1: every signal is passed on or cancels, as documented" {
 	ns_start -- "$SIGREC" "$TMP/rec"
-	wait_for find_cr_once
+	wait_for ns_pid1
 	wait_for ready "$TMP/rec"
 	send_each "$CR_PID" "$TMP/rec"
 	still_running
@@ -361,7 +343,7 @@ waitstatus() {
 
 @test "die like the signal, as PID 1: exit status 143 instead" {
 	ns_start -- "$SIGREC" "$TMP/rec"
-	wait_for find_cr_once
+	wait_for ns_pid1
 	wait_for ready "$TMP/rec"
 	kill -TERM "$CR_PID"
 	wait_bg
