@@ -1,5 +1,7 @@
 /*
- * source.c - the cancellation tree: sources, tokens, registrations, causes.
+ * source.c - the cancellation tree: sources, tokens, registrations.
+ * Causes are in cause.c, the blocking calls that honour a token in
+ * wait.c.
  *
  * A source is cancelled at most once and its first cause never changes.
  * Invariant: every source below a cancelled source is cancelled too, so a
@@ -150,81 +152,6 @@ static bool timer_running;
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void wake_cb(struct ev_loop *loop, ev_async *w, int revents);
 static void cleanup_cb(struct ev_loop *loop, ev_cleanup *w, int revents);
-
-/*
- * Causes.
- */
-
-void
-cr_cause_set(struct cr_cause *cause, enum cr_cause_kind kind, int signo,
-    const char *origin)
-{
-	size_t n;
-
-	if (origin == NULL)
-		origin = "";
-	n = strnlen(origin, sizeof(cause->origin) - 1);
-	memmove(cause->origin, origin, n);
-	cause->origin[n] = '\0';
-	cause->kind = kind;
-	cause->signo = signo;
-	cause->data = NULL;
-}
-
-void
-cr_cause_set_custom(struct cr_cause *cause, const char *text, void *data)
-{
-	cr_cause_set(cause, CR_CAUSE_CUSTOM, 0, text);
-	cause->data = data;
-}
-
-int
-cr_cause_format(const struct cr_cause *cause, char *buf, size_t len)
-{
-	const char *signame;
-	int origin_len = (int)strnlen(cause->origin, sizeof(cause->origin));
-
-	switch (cause->kind) {
-	case CR_CAUSE_USER:
-		return snprintf(buf, len, "user");
-	case CR_CAUSE_TIMEOUT:
-	case CR_CAUSE_IDLE_TIMEOUT:
-		/* Say whose deadline it was, unless it was the root's. */
-		return snprintf(buf, len, "%s%s%s",
-		    cause->kind == CR_CAUSE_TIMEOUT ? "timeout" :
-		    "idle-timeout", cause->origin[0] != '\0' ? ":" : "",
-		    cause->origin);
-	case CR_CAUSE_SIGNAL:
-		signame = cr_signal_name(cause->signo);
-		if (signame != NULL)
-			return snprintf(buf, len, "signal:%s", signame);
-		return snprintf(buf, len, "signal:%d", cause->signo);
-	case CR_CAUSE_PARENT:
-		return snprintf(buf, len, "parent");
-	case CR_CAUSE_SIBLING_FAILED:
-	case CR_CAUSE_RACE_WON:
-	case CR_CAUSE_MAIN_ENDED:
-	case CR_CAUSE_DEPENDENCY:
-		/* The kinds that always name a job or group. */
-		return snprintf(buf, len, "%s:%.*s",
-		    cause->kind == CR_CAUSE_SIBLING_FAILED ? "sibling-failed" :
-		    cause->kind == CR_CAUSE_RACE_WON ? "race-won" :
-		    cause->kind == CR_CAUSE_MAIN_ENDED ? "main-ended" :
-		    "dependency", origin_len, cause->origin);
-	case CR_CAUSE_NOT_READY:
-		return snprintf(buf, len, "not-ready");
-	case CR_CAUSE_PARENT_DEADLINE:
-		return snprintf(buf, len, "parent-deadline");
-	case CR_CAUSE_ALLOCATION_END:
-		return snprintf(buf, len, "allocation-end");
-	case CR_CAUSE_CUSTOM:
-		return snprintf(buf, len, "custom%s%.*s",
-		    origin_len > 0 ? ":" : "", origin_len, cause->origin);
-	case CR_CAUSE_NONE:
-	default:
-		return snprintf(buf, len, "%s", "");
-	}
-}
 
 double
 cr_now(void)
@@ -1357,103 +1284,4 @@ cr_registration_remove(struct cr_registration *reg)
 	}
 	pthread_mutex_unlock(&tree_lock);
 	return removed;
-}
-
-/*
- * Cancellable blocking calls.
- */
-
-int
-cr_sleep(const struct cr_token *tok, double secs)
-{
-	int rc = cr_token_wait(tok, secs);
-
-	if (rc == 0)
-		return -ECANCELED;
-	return rc == -ETIMEDOUT ? 0 : rc;
-}
-
-int
-cr_poll(struct cr_token *tok, struct pollfd *fds, size_t nfds, int timeout)
-{
-	struct pollfd few[16], *p = few;
-	size_t i;
-	int fd, rc;
-
-	tok = TOKEN(tok);
-	if (cr_token_cancelled(tok))
-		return -ECANCELED;
-	if (tok->src == &none_source) {
-		rc = poll(fds, nfds, timeout);
-		return rc < 0 ? -errno : rc;
-	}
-	if ((fd = cr_token_fd(tok)) < 0)
-		return fd;
-	if (nfds >= sizeof(few) / sizeof(few[0]) &&
-	    (p = calloc(nfds + 1, sizeof(*p))) == NULL)
-		return -ENOMEM;
-	for (i = 0; i < nfds; i++)
-		p[i] = fds[i];
-	p[nfds].fd = fd;
-	p[nfds].events = POLLIN;
-	p[nfds].revents = 0;
-	rc = poll(p, nfds + 1, timeout);
-	if (rc < 0)
-		rc = -errno;
-	else if (p[nfds].revents != 0)
-		rc = -ECANCELED;
-	else
-		for (i = 0; i < nfds; i++)
-			fds[i].revents = p[i].revents;
-	if (p != few)
-		free(p);
-	return rc;
-}
-
-int
-cr_waitpid(struct cr_token *tok, pid_t pid, int *status, int options)
-{
-	struct pollfd p[2];
-	pid_t got;
-	int fd, pidfd, rc, st = 0, saved;
-
-	if (pid <= 0 || (options & ~WNOHANG) != 0)
-		return -EINVAL;
-	tok = TOKEN(tok);
-	if (cr_token_cancelled(tok))
-		return -ECANCELED;
-	if (!(options & WNOHANG) && tok->src != &none_source) {
-		if ((fd = cr_token_fd(tok)) < 0)
-			return fd;
-		pidfd = cri_pidfd_open(pid);
-		if (pidfd >= 0) {
-			p[0].fd = pidfd;
-			p[1].fd = fd;
-			p[0].events = p[1].events = POLLIN;
-			p[0].revents = p[1].revents = 0;
-			rc = poll(p, 2, -1);
-			saved = errno;
-			close(pidfd);
-			if (rc < 0)
-				return -saved;
-			/* Both at once: the child's end is news worth
-			 * more than the cancel, which stays. */
-			if (p[0].revents == 0)
-				return -ECANCELED;
-		} else if (errno != ESRCH) {
-			/* No pidfd (ENOSYS, EMFILE): look every 10 ms. */
-			while ((got = waitpid(pid, &st, WNOHANG)) == 0)
-				if (cr_token_wait(tok, 0.01) == 0)
-					return -ECANCELED;
-			goto done;
-		}
-		/* ESRCH: no such process; waitpid says what it was. */
-	}
-	got = waitpid(pid, &st, options);
-done:
-	if (got < 0)
-		return -errno;
-	if (got > 0 && status != NULL)
-		*status = st;
-	return (int)got;
 }
