@@ -123,7 +123,7 @@ cr_in_ns() {
 	# exits with it rather than dying of it.
 	ns_root -- /cancelrun -f /fifo
 	wait_for cr_in_ns
-	wait_for test -n "$(children_of "$CR_PID")"
+	wait_for has_children "$CR_PID"
 	kill -TERM "$CR_PID"
 	wait_bg
 	[ "$status" -eq 143 ] || { cr_stderr; false; }
@@ -186,7 +186,7 @@ EOF
 		cr_stderr
 		false
 	fi
-	wait_for test -n "$(marked_pids | grep -vx "$NS_PID")"
+	wait_for n_marked_at_least 1 "$NS_PID"
 	kill -TERM "$(children_of "$NS_PID")"
 	wait_bg
 	[ "$status" -eq 143 ] || { cr_stderr; false; }
@@ -262,7 +262,7 @@ EOF
 	start_bg env CR_TEST_MARK="$MARK" "${argv[@]}"
 	CR_PID=$BG_PID
 	wait_for grep -q serving "$TMP/out"
-	wait_for test -n "$(children_of "$CR_PID")"
+	wait_for has_children "$CR_PID"
 	kill -TERM "$CR_PID"
 	wait_bg
 	[ "$status" -eq 143 ] || { cr_stderr; false; }

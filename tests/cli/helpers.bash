@@ -104,6 +104,9 @@ no_survivors() {
 }
 
 # wait_for COND_CMD...: retry a command for up to 10 seconds (0.05 s steps).
+# The words are expanded once, by the caller: a condition on something
+# that changes must be a command that looks again each time (a function
+# such as has_children or n_marked_at_least), never `test "$(...)"`.
 wait_for() {
 	local i
 	for i in $(seq 1 200); do
@@ -157,6 +160,17 @@ wait_bg() {
 	done
 	status=0
 	wait "$BG_PID" || status=$?
+}
+
+# n_marked_at_least N [PID]: N or more marked processes are running,
+# not counting PID.
+n_marked_at_least() {
+	[ "$(marked_pids | grep -vx "${2:-0}" | wc -l)" -ge "$1" ]
+}
+
+# has_children PID: PID has a child.
+has_children() {
+	[ -n "$(children_of "$1")" ]
 }
 
 # children_of PID: direct children (from /proc/*/stat).

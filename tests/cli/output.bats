@@ -41,12 +41,6 @@ start_into_fifo() {
 	BG_PIDS+=("$BG_PID")
 }
 
-# n_marked_at_least N: N or more marked processes (cancelrun and its jobs)
-# are running.
-n_marked_at_least() {
-	[ "$(marked_pids | wc -l)" -ge "$1" ]
-}
-
 @test "a stuck reader does not delay a 1s deadline: 124 within 3s" {
 	jobs_yes2 "$TMP/j.ini" 1s
 	stuck_reader

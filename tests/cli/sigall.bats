@@ -188,7 +188,7 @@ own_session() {
 	CR_PID=$BG_PID
 	wait_file "$TMP/ready"
 	local pids
-	wait_for test "$(marked_pids | grep -vx "$CR_PID" | wc -l)" -ge 3
+	wait_for n_marked_at_least 3 "$CR_PID"
 	pids=$(marked_pids | grep -vx "$CR_PID")
 	echo "tree: $pids"
 	kill -KILL "$CR_PID"

@@ -34,6 +34,11 @@ state() {
 	stat_field "$1" 1
 }
 
+# state_is PID S: PID's state is S now.
+state_is() {
+	[ "$(state "$1")" = "$2" ]
+}
+
 # both_in STATE CMD_PID CR_PID: wait until the command and cancelrun are
 # both stopped (T) or both not stopped (anything else).
 both_in() {
@@ -303,12 +308,12 @@ first_child() {
 	cmd=$(first_child "$cr")
 	CR_PID=$cr
 	kill -TSTP "$cr"
-	wait_for test "$(state "$cmd")" = T
+	wait_for state_is "$cmd" T
 	# PID 1 is not stopped: nobody could continue it.
 	sleep 0.3
 	[ "$(state "$cr")" != T ]
 	kill -CONT "$cr"
-	wait_for test "$(state "$cmd")" != T
+	wait_for not state_is "$cmd" T
 	kill -TERM "$cr"
 	wait_bg
 	[ "$status" -eq 143 ]
