@@ -7,8 +7,8 @@
  * timeout(1)'s); show.c prints a plan for --plan and --check; display.c
  * dresses the jobs' output for a terminal.
  */
-#ifndef CANCELRUN_CLI_H
-#define CANCELRUN_CLI_H
+#ifndef CR_CLI_H
+#define CR_CLI_H
 
 #include <stdbool.h>
 
