@@ -90,6 +90,7 @@ struct reporter {
 	const struct options *o;
 	const char *command;
 	bool single;
+	bool lost_said[2];       /* a write error on the stream was said */
 };
 
 /* Writes "cancelrun: " and the formatted line to standard error through
@@ -145,6 +146,17 @@ on_event(void *arg, const struct cr_event *ev)
 		 * less "job 'NAME': ". */
 		say(ev, "%s", r->single && ev->job != NULL ?
 		    ev->text + strlen(ev->job->name) + 8 : ev->text);
+		return;
+	}
+	if (ev->kind == CR_EVENT_OUTPUT_LOST) {
+		/* Said when it happens, not only at the end: a long run
+		 * (a service) may not end for days.  A reader that went
+		 * away is silent (see output_status), and standard error
+		 * cannot carry news of its own loss. */
+		if (ev->error != EPIPE && ev->stream == 0) {
+			say(ev, "%s", ev->text);
+			r->lost_said[0] = true;
+		}
 		return;
 	}
 	if (ev->kind == CR_EVENT_TTY_WAIT && !r->o->verbose) {
@@ -503,12 +515,14 @@ static const char *const stream_names[] = {
 	"standard output", "standard error"
 };
 
-/* Says what of the jobs' prefixed output was lost, and folds it into
- * STATUS: the run's own status when it is not 0; else 141 (128 + PIPE,
- * what a shell shows for a writer whose reader went away) when the reader
- * went away, 125 for any other write error. */
+/* Says what of the jobs' prefixed output was lost (a write error only if
+ * it was not said when it happened: SAID), and folds it into STATUS: the
+ * run's own status when it is not 0; else 141 (128 + PIPE, what a shell
+ * shows for a writer whose reader went away) when the reader went away,
+ * 125 for any other write error. */
 static int
-output_status(const struct cr_result *result, int status)
+output_status(const struct cr_result *result, int status,
+    const bool said[2])
 {
 	int s, err, lost = 0;
 
@@ -520,8 +534,9 @@ output_status(const struct cr_result *result, int status)
 			if (lost == 0)
 				lost = 128 + SIGPIPE;
 		} else if (err != 0) {
-			fprintf(stderr, "%s: cannot write to %s: %s\n",
-			    progname, stream_names[s], strerror(err));
+			if (!said[s])
+				fprintf(stderr, "%s: cannot write to %s: %s\n",
+				    progname, stream_names[s], strerror(err));
 			lost = EXIT_FAILURE_OWN;
 		} else if (result->output_dropped[s] > 0) {
 			/* Standard error carries lines of ours too. */
@@ -839,6 +854,7 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 			fclose(report);
 		return EXIT_FAILURE_OWN;
 	}
+	memset(&rep, 0, sizeof(rep));
 	rep.o = o;
 	rep.command = plan->n_jobs > 0 ? plan->jobs[0]->name : "";
 	rep.single = single;
@@ -850,7 +866,8 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 	if (!o->verbose) {
 		ro.events = CR_EVENT_BIT(CR_EVENT_START_FAILED) |
 		    CR_EVENT_BIT(CR_EVENT_SIGNAL_REFUSED) |
-		    CR_EVENT_BIT(CR_EVENT_SURVIVORS);
+		    CR_EVENT_BIT(CR_EVENT_SURVIVORS) |
+		    CR_EVENT_BIT(CR_EVENT_OUTPUT_LOST);
 		if (!o->quiet && !timeout_mode)
 			ro.events |= CR_EVENT_BIT(CR_EVENT_STOPPING) |
 			    CR_EVENT_BIT(CR_EVENT_TTY_WAIT) |
@@ -919,7 +936,7 @@ run_plan(const struct options *o, struct cr_plan *plan, bool single)
 		else
 			status = cr_result_status(plan, result,
 			    o->first_failure);
-		status = output_status(result, status);
+		status = output_status(result, status, rep.lost_said);
 		end_signal = cancelrun_signal(result, single, status);
 	}
 	for (i = 0; i < result->n_jobs; i++)

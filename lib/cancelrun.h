@@ -791,6 +791,11 @@ enum cr_event_kind {
 	                           that the stop sequence is about to reach;
 	                           one event a process, at most 20 a job, then
 	                           one with PID 0 and N_PROCS: how many more */
+	CR_EVENT_OUTPUT_LOST,   /* the jobs' output to STREAM could not be
+	                           written: ERROR; from then on it is read and
+	                           dropped (EPIPE: the jobs' pipes to it are
+	                           closed); once a stream, also in
+	                           cr_result.output_error */
 };
 
 /* The bit of event kind K in cr_run_opts.events. */
@@ -804,7 +809,8 @@ struct cr_event {
 	pid_t pid;              /* SIGNAL_REFUSED, STILL_RUNNING */
 	const char *command;    /* SIGNAL_REFUSED, STILL_RUNNING: PID's
 	                           command line, shortened, never NULL */
-	int error;              /* START_FAILED, SIGNAL_REFUSED: an errno */
+	int error;              /* START_FAILED, SIGNAL_REFUSED,
+	                           OUTPUT_LOST: an errno */
 	enum cr_spawn_stage stage; /* START_FAILED */
 	char state;             /* STILL_RUNNING: as ps(1) shows it (R, S, D,
 	                           T...) */
@@ -813,6 +819,8 @@ struct cr_event {
 	const char *text;       /* always set: one readable line, no newline */
 	struct cr_run *run;     /* the run it comes from, for
 	                           cr_event_print; opaque */
+	int stream;             /* OUTPUT_LOST: 0 standard output, 1
+	                           standard error */
 };
 
 /* Called on the loop thread; EV is valid during the call only.  It must

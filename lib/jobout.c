@@ -85,11 +85,16 @@ output_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 stream_lost(struct sup *sup, int s, int err)
 {
+	struct cr_event ev;
 	struct job *job;
 	struct cri_out *out;
 
 	sup->out_lost[s] = err;
-	cri_emit(sup, CR_EVENT_NOTE, NULL, 0, "cannot write to %s: %s%s",
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = CR_EVENT_OUTPUT_LOST;
+	ev.error = err;
+	ev.stream = s;
+	cri_emit_event(sup, &ev, NULL, "cannot write to %s: %s%s",
 	    s == 0 ? "standard output" : "standard error", strerror(err),
 	    err == EPIPE ? ": closing the jobs' pipes to it" :
 	    ": dropping the jobs' output to it");

@@ -212,6 +212,25 @@ EOF
 	    <<<"$output")" -eq 1 ]
 }
 
+@test "> /dev/full: said when it happens, once, while the jobs run on" {
+	# A run that goes on for long (a service) must not keep the loss
+	# of its output to itself until its end.
+	printf '[job:a]\ncommand = sh -c "echo hello; sleep 30"\n[job:b]\ncommand = sleep 30\n' \
+	    >"$TMP/j.ini"
+	start_bg env CR_TEST_MARK="$MARK" sh -c 'exec "$0" -q -f "$1" >/dev/full' \
+	    "$CANCELRUN" "$TMP/j.ini"
+	wait_for grep -q 'cannot write to standard output: No space left on device' \
+	    "$TMP/err"
+	alive "$BG_PID"
+	[ "$(marked_pids | wc -l)" -ge 3 ] # cancelrun and both jobs
+	kill -TERM "$BG_PID"
+	wait_bg
+	cat "$TMP/err"
+	[ "$status" -eq 143 ]
+	[ "$(grep -c 'cannot write to standard output' "$TMP/err")" -eq 1 ]
+	no_survivors
+}
+
 @test "> /dev/full keeps a failed run's own non-zero status" {
 	# b fails only once a's line is out: had it failed first, fail-fast
 	# could stop a before its echo, and nothing would have been lost.
