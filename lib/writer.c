@@ -89,7 +89,10 @@ struct cri_writer {
 	int error[2];            /* first failed write per stream, 0 none */
 	unsigned long long dropped[2]; /* bytes not written per stream */
 	bool want_room;          /* the loop waits for queued <= QUEUE_LOW */
-	bool want_empty;         /* the loop waits for queued == 0 */
+	bool want_empty;         /* the loop waits for queued == 0; cleared
+	                            by the loop when it sees it, so that a
+	                            line queued between the thread's wake-up
+	                            and the loop's look is waited for too */
 	bool stopping;
 	bool abandoned;          /* freed while blocked: the thread frees */
 	char status[CR_STATUS_MAX]; /* the status line wanted, */
@@ -301,10 +304,10 @@ writer_main(void *arg)
 		}
 		if (w->queued == 0)
 			pthread_cond_broadcast(&w->idle);
-		if (w->want_empty && w->queued == 0) {
-			w->want_empty = false;
+		/* Not cleared here: only the loop, once it has seen the
+		 * queue empty, says it waits no more (wake_cb). */
+		if (w->want_empty && w->queued == 0)
 			notify = true;
-		}
 		if (notify && !w->stopping)
 			ev_async_send(w->loop, &w->wake);
 		/* Drawn again when the queue is empty, or now and then
@@ -337,6 +340,8 @@ wake_cb(struct ev_loop *loop, ev_async *a, int revents)
 	err[1] = w->error[1];
 	room = !w->want_room;
 	empty = w->queued == 0;
+	if (empty)
+		w->want_empty = false;
 	pthread_mutex_unlock(&w->mu);
 	for (s = 0; s < 2; s++) {
 		if (err[s] != 0 && w->seen_error[s] == 0) {
@@ -344,6 +349,11 @@ wake_cb(struct ev_loop *loop, ev_async *a, int revents)
 			w->cb(w->arg, CRI_WRITER_LOST, s, err[s]);
 		}
 	}
+	/* The loss may have been said on standard error, through us: the
+	 * queue is empty only once that line is written too (the thread
+	 * wakes us again then). */
+	if (empty)
+		empty = cri_writer_drained(w);
 	if (room)
 		w->cb(w->arg, CRI_WRITER_ROOM, -1, 0);
 	if (empty)
