@@ -151,9 +151,9 @@ on_event(void *arg, const struct cr_event *ev)
 	if (ev->kind == CR_EVENT_OUTPUT_LOST) {
 		/* Said when it happens, not only at the end: a long run
 		 * (a service) may not end for days.  A reader that went
-		 * away is silent (see output_status), and standard error
-		 * cannot carry news of its own loss. */
-		if (ev->error != EPIPE && ev->stream == 0) {
+		 * away is a -v line only (see output_status), and standard
+		 * error cannot carry news of its own loss. */
+		if (ev->stream == 0 && (ev->error != EPIPE || r->o->verbose)) {
 			say(ev, "%s", ev->text);
 			r->lost_said[0] = true;
 		}
