@@ -134,7 +134,7 @@ start_bg() {
 bg_threads() {
 	local t
 	for t in /proc/"$1"/task/*; do
-		echo "  thread ${t##*/}: $(awk '{print $3}' "$t/stat" 2>/dev/null)" \
+		echo "  thread ${t##*/}: $(stat_field "${t##*/}" 1)" \
 		    "wchan $(cat "$t/wchan" 2>/dev/null)" \
 		    "syscall $(cut -d' ' -f1-2 "$t/syscall" 2>/dev/null)"
 	done

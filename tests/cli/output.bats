@@ -226,7 +226,7 @@ EOF
 	wait_for grep -q 'cannot write to standard output: No space left on device' \
 	    "$TMP/err"
 	alive "$BG_PID"
-	[ "$(marked_pids | wc -l)" -ge 3 ] # cancelrun and both jobs
+	n_marked_at_least 3 # cancelrun and both jobs
 	kill -TERM "$BG_PID"
 	wait_bg
 	cat "$TMP/err"
